@@ -1,0 +1,231 @@
+package client
+
+// The API's enumerations. Each allowed value is written exactly once, as a
+// constant, and each type's Values method lists those constants: the JSON
+// Schemas of the MCP tools (package schema), argument validation, the
+// emulator and the resources' reference text all derive from these lists.
+
+// Source is the product an incident comes from. It is a path segment of every
+// per-incident endpoint: an incident is identified by (workspaceId, source, incidentId).
+type Source string
+
+// The sources ContraForce aggregates.
+const (
+	SourceSentinel    Source = "Sentinel"
+	SourceDefenderXDR Source = "DefenderXDR"
+	SourceQRadar      Source = "QRadar"
+	SourceSplunk      Source = "Splunk"
+	SourceCrowdStrike Source = "CrowdStrike"
+	SourceSentinelOne Source = "SentinelOne"
+)
+
+// Values lists every Source.
+func (Source) Values() []Source {
+	return []Source{SourceSentinel, SourceDefenderXDR, SourceQRadar, SourceSplunk, SourceCrowdStrike, SourceSentinelOne}
+}
+
+// Status is an incident's lifecycle state.
+type Status string
+
+// Incident statuses.
+const (
+	StatusNew    Status = "New"
+	StatusActive Status = "Active"
+	StatusClosed Status = "Closed"
+)
+
+// Values lists every Status.
+func (Status) Values() []Status { return []Status{StatusNew, StatusActive, StatusClosed} }
+
+// Severity is an incident's or alert's severity.
+type Severity string
+
+// Severities, least to most severe.
+const (
+	SeverityInformational Severity = "Informational"
+	SeverityLow           Severity = "Low"
+	SeverityMedium        Severity = "Medium"
+	SeverityHigh          Severity = "High"
+)
+
+// Values lists every Severity, least to most severe.
+func (Severity) Values() []Severity {
+	return []Severity{SeverityInformational, SeverityLow, SeverityMedium, SeverityHigh}
+}
+
+// Classification is the verdict recorded when an incident is closed (the full
+// v2 list of the status endpoint; several values exist for one source only).
+type Classification string
+
+// Classifications of the v2 status endpoint.
+const (
+	ClassificationBenignPositive                Classification = "BenignPositive"
+	ClassificationFalsePositive                 Classification = "FalsePositive"
+	ClassificationTruePositive                  Classification = "TruePositive"
+	ClassificationUndetermined                  Classification = "Undetermined"
+	ClassificationInformationalExpectedActivity Classification = "InformationalExpectedActivity"
+	ClassificationUnknown                       Classification = "Unknown"
+	ClassificationNonIssue                      Classification = "NonIssue"
+	ClassificationPolicyViolation               Classification = "PolicyViolation"
+	ClassificationQradarFalsePositive           Classification = "QradarFalsePositive"
+	ClassificationUndefined                     Classification = "Undefined"
+	ClassificationSuspicious                    Classification = "Suspicious"
+)
+
+// Values lists every Classification.
+func (Classification) Values() []Classification {
+	return []Classification{
+		ClassificationBenignPositive, ClassificationFalsePositive, ClassificationTruePositive,
+		ClassificationUndetermined, ClassificationInformationalExpectedActivity, ClassificationUnknown,
+		ClassificationNonIssue, ClassificationPolicyViolation, ClassificationQradarFalsePositive,
+		ClassificationUndefined, ClassificationSuspicious,
+	}
+}
+
+// ClassificationReason qualifies a Classification (the full v2 list).
+type ClassificationReason string
+
+// Classification reasons of the v2 status endpoint.
+const (
+	ReasonInaccurateData            ClassificationReason = "InaccurateData"
+	ReasonIncorrectAlertLogic       ClassificationReason = "IncorrectAlertLogic"
+	ReasonSuspiciousActivity        ClassificationReason = "SuspiciousActivity"
+	ReasonSuspiciousButExpected     ClassificationReason = "SuspiciousButExpected"
+	ReasonUnknown                   ClassificationReason = "Unknown"
+	ReasonApt                       ClassificationReason = "Apt"
+	ReasonMalware                   ClassificationReason = "Malware"
+	ReasonSecurityPersonnel         ClassificationReason = "SecurityPersonnel"
+	ReasonSecurityTesting           ClassificationReason = "SecurityTesting"
+	ReasonUnwantedSoftware          ClassificationReason = "UnwantedSoftware"
+	ReasonOther                     ClassificationReason = "Other"
+	ReasonMultistagedAttack         ClassificationReason = "MultistagedAttack"
+	ReasonCompromisedUser           ClassificationReason = "CompromisedUser"
+	ReasonPhishing                  ClassificationReason = "Phishing"
+	ReasonMaliciousUserActivity     ClassificationReason = "MaliciousUserActivity"
+	ReasonNotMalicious              ClassificationReason = "NotMalicious"
+	ReasonNoEnoughDataToValidate    ClassificationReason = "NoEnoughDataToValidate"
+	ReasonConfirmedUserActivity     ClassificationReason = "ConfirmedUserActivity"
+	ReasonLineOfBusinessApplication ClassificationReason = "LineOfBusinessApplication"
+)
+
+// Values lists every ClassificationReason.
+func (ClassificationReason) Values() []ClassificationReason {
+	return []ClassificationReason{
+		ReasonInaccurateData, ReasonIncorrectAlertLogic, ReasonSuspiciousActivity, ReasonSuspiciousButExpected,
+		ReasonUnknown, ReasonApt, ReasonMalware, ReasonSecurityPersonnel, ReasonSecurityTesting,
+		ReasonUnwantedSoftware, ReasonOther, ReasonMultistagedAttack, ReasonCompromisedUser, ReasonPhishing,
+		ReasonMaliciousUserActivity, ReasonNotMalicious, ReasonNoEnoughDataToValidate,
+		ReasonConfirmedUserActivity, ReasonLineOfBusinessApplication,
+	}
+}
+
+// TimeFilterType selects the time window of a list call. The data-models page
+// lists four values; the agent-tools pages add four shorter windows (the
+// misspelt "FourtyEightHours" is the API's own spelling).
+type TimeFilterType string
+
+// Time windows of the list-across-workspaces call.
+const (
+	TimeThreeHours       TimeFilterType = "ThreeHours"
+	TimeSixHours         TimeFilterType = "SixHours"
+	TimeTwelveHours      TimeFilterType = "TwelveHours"
+	TimeTwentyFourHours  TimeFilterType = "TwentyFourHours"
+	TimeFourtyEightHours TimeFilterType = "FourtyEightHours"
+	TimeSevenDays        TimeFilterType = "SevenDays"
+	TimeThirtyDays       TimeFilterType = "ThirtyDays"
+	TimeCustom           TimeFilterType = "Custom"
+)
+
+// Values lists every TimeFilterType, shortest window first, Custom last.
+func (TimeFilterType) Values() []TimeFilterType {
+	return []TimeFilterType{TimeThreeHours, TimeSixHours, TimeTwelveHours, TimeTwentyFourHours,
+		TimeFourtyEightHours, TimeSevenDays, TimeThirtyDays, TimeCustom}
+}
+
+// Scope is a permission of a service-account credential, "{resource}:{action}".
+type Scope string
+
+// The documented scopes.
+const (
+	ScopeIncidentsRead         Scope = "incidents:read"
+	ScopeIncidentsWrite        Scope = "incidents:write"
+	ScopeIncidentsComments     Scope = "incidents:comments"
+	ScopeServiceAccountsManage Scope = "org:service-accounts:manage"
+)
+
+// Values lists every Scope.
+func (Scope) Values() []Scope {
+	return []Scope{ScopeIncidentsRead, ScopeIncidentsWrite, ScopeIncidentsComments, ScopeServiceAccountsManage}
+}
+
+// WorkspaceRole is a role a user or service account holds on a workspace.
+type WorkspaceRole string
+
+// Workspace roles. Every role but WorkspaceReader may change incidents.
+const (
+	RoleOwner             WorkspaceRole = "Owner"
+	RoleContentAdmin      WorkspaceRole = "ContentAdmin"
+	RoleIncidentResponder WorkspaceRole = "IncidentResponder"
+	RoleIncidentAnalyst   WorkspaceRole = "IncidentAnalyst"
+	RoleWorkspaceReader   WorkspaceRole = "WorkspaceReader"
+)
+
+// Values lists every WorkspaceRole.
+func (WorkspaceRole) Values() []WorkspaceRole {
+	return []WorkspaceRole{RoleOwner, RoleContentAdmin, RoleIncidentResponder, RoleIncidentAnalyst, RoleWorkspaceReader}
+}
+
+// CanWrite reports whether the role may change incidents.
+func (r WorkspaceRole) CanWrite() bool { return r != RoleWorkspaceReader && valid(r) }
+
+// enum is implemented by every enumeration type above.
+type enum[T ~string] interface {
+	~string
+	Values() []T
+}
+
+// valid reports whether v is one of its type's values.
+func valid[T enum[T]](v T) bool {
+	for _, x := range v.Values() {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether s is a known Source.
+func (s Source) Valid() bool { return valid(s) }
+
+// Valid reports whether s is a known Status.
+func (s Status) Valid() bool { return valid(s) }
+
+// Valid reports whether s is a known Severity.
+func (s Severity) Valid() bool { return valid(s) }
+
+// Valid reports whether c is a known Classification.
+func (c Classification) Valid() bool { return valid(c) }
+
+// Valid reports whether r is a known ClassificationReason.
+func (r ClassificationReason) Valid() bool { return valid(r) }
+
+// Valid reports whether t is a known TimeFilterType.
+func (t TimeFilterType) Valid() bool { return valid(t) }
+
+// Valid reports whether s is a known Scope.
+func (s Scope) Valid() bool { return valid(s) }
+
+// Valid reports whether r is a known WorkspaceRole.
+func (r WorkspaceRole) Valid() bool { return valid(r) }
+
+// EnumStrings returns the allowed values of an enumeration type as strings,
+// in their documented order: EnumStrings[Source]() lists the six sources.
+func EnumStrings[T enum[T]]() []string {
+	var zero T
+	vals := zero.Values()
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
