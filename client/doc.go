@@ -1,0 +1,104 @@
+// Package client is a typed client of the ContraForce v2 REST API: list,
+// read, comment on, change the status of and assign security incidents, read
+// their evidence, and list users. It knows nothing of MCP.
+//
+// Create one Client per credential with New and share it: it is safe for
+// concurrent use, reuses connections, and every call takes a context.
+//
+//	c, err := client.New(client.Config{ClientID: id, ClientSecret: client.Secret(secret)})
+//	page, err := c.ListIncidents(ctx, client.IncidentFilter{Statuses: []client.Status{client.StatusNew}}, client.PageToken{})
+//
+// # Authentication and transport
+//
+// Every request carries HTTP Basic authentication (client id : secret), the
+// User-Agent "contraforce-mcp/<Version>", and Accept for JSON and problem
+// details. There is no token exchange in v2. The secret is a Secret, which
+// redacts itself in fmt, slog and JSON; it never appears in logs or errors,
+// and text the server sends back in an error (a proxy page may echo request
+// headers) is scrubbed of the secret and of the Basic credentials.
+//
+// The default HTTP client keeps a pool of keep-alive connections (up to 32
+// idle per host) and does not follow redirects: a 3xx is returned as an
+// *APIError that points at BaseURL, because following it would turn a POST
+// into a GET or send the credential to a page nobody configured.
+// Config.Timeout bounds each attempt, including reading the body. Bodies
+// are read up to 32 MiB for a success and 64 KiB for an error.
+//
+// # Paths and the workspace allowlist
+//
+// Each path parameter (workspace id, source, incident id) is escaped with
+// url.PathEscape as exactly one segment, so "/", "?", "#" and "%" in an id
+// cannot change the path or add a query. An empty parameter, a dot segment
+// ("." or ".."), one with control characters or longer than 512 bytes is
+// refused before any request with an *APIError of Code CodeBadRequest and
+// Status 0. Sources are not checked against the known list, so that a source
+// the vendor adds later still works; the API answers 404 for unknown ones.
+//
+// With Config.Workspaces set, a per-incident call naming another workspace
+// fails with CodeWorkspaceNotAllowed (Status 0) without a request, and list
+// results drop other workspaces' rows and next-page tokens.
+//
+// # Pagination
+//
+// The public documentation shows two placements of the next-page position;
+// the client accepts both and sends back what it received:
+//   - data.workspacePageTokens (one token per workspace and source), with an
+//     optional data.hasMore; sent back as "workspacePageTokens" with
+//     "isFirstCall": false. Tokens without data.hasMore mean there is more.
+//   - the envelope's pagination.continuationToken and pagination.hasMore;
+//     sent back as "continuationToken" with "isFirstCall": false. A bare
+//     array as "data" (the data-models page's paginated envelope) is
+//     accepted as the rows.
+//
+// data.hasMore wins over pagination.hasMore. A page that claims more but
+// carries no position reports HasMore false, so that a caller's loop cannot
+// restart at the first page.
+//
+// # Errors
+//
+// Every API failure is one *APIError, decoded from RFC 7807 problem details
+// or from the older {"error": {code, message, target, details}, "meta"}
+// envelope (message becomes Title, string details join into Detail, detail
+// objects with a target become field Errors). A body that is not JSON (a
+// proxy's HTML page, an empty 502) still yields an *APIError with the status
+// and a short sanitized snippet (an HTML page's title), never the raw body.
+// The request id comes from the body, else the X-Request-Id header; writes
+// answered 204 take their Meta.RequestID from that header.
+//
+// When the body names no code, the code derives from the status. These
+// mappings are this project's decision, not the vendor's: 400 and other 4xx
+// BAD_REQUEST, 401 UNAUTHORIZED, 403 FORBIDDEN, 404 and 410 NOT_FOUND, 409
+// and 412 CONFLICT, 429 RATE_LIMITED, 502 BAD_GATEWAY, 503
+// SERVICE_UNAVAILABLE, 504 GATEWAY_TIMEOUT, other 5xx INTERNAL_ERROR, and an
+// unexpected redirect BAD_REQUEST. Codes raised by the client itself:
+// BAD_REQUEST (an unusable path parameter) and WORKSPACE_NOT_ALLOWED.
+//
+// # Retries
+//
+// A call makes at most Config.MaxAttempts attempts within
+// Config.MaxRetryTime (waits included), waiting between attempts with
+// exponential backoff and full jitter, or for the answer's Retry-After (delta
+// seconds or an HTTP-date) on 429 and 503. A wait that would overrun the
+// budget or the context's deadline is not started: the last error is returned
+// (with RetryAfter set for a 429/503). Cancelling the context ends a call at
+// once with an error wrapping ctx.Err(). Other 4xx and 500 are never retried,
+// nor are TLS certificate failures.
+//
+//   - Reads (GET, and the list POST, which changes nothing) and the
+//     idempotent PUTs (status, assignee) retry on 429, 503, 502, 504 and
+//     connection failures, including a connection dropped mid-answer.
+//   - A comment (POST …/comments) retries only when the server certainly did
+//     not process it: a 429 or 503 answer, or a failure before the request
+//     was written (dial error, no connection obtained, headers not written;
+//     observed with net/http/httptrace). Any other failure after the request
+//     was written (EOF, reset, timeout, 502, 504, or the context cancelled
+//     mid-flight) returns an error matching ErrOutcomeUnknown, wrapping the
+//     cause, and the comment is not sent again.
+//
+// net/http's Transport itself replays a request on a reused keep-alive
+// connection that the server closed only if nothing was written yet, or if
+// the request is replayable: a body with GetBody and an idempotent method
+// (GET, HEAD, OPTIONS, TRACE) or an Idempotency-Key header. The client never
+// sends Idempotency-Key (the API does not document one), so a comment POST
+// is replayed by the Transport only when none of it was written.
+package client

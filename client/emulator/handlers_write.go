@@ -1,0 +1,260 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/contraforce/contraforce-mcp/client"
+)
+
+// addCommentRequest is the body of POST …/comments.
+type addCommentRequest struct {
+	Content     *string       `json:"content"`
+	Source      client.Source `json:"source"`
+	ExtensionID string        `json:"extensionId"`
+}
+
+// statusRequest is the body of PUT …/status.
+type statusRequest struct {
+	Source               client.Source                `json:"source"`
+	Status               client.Status                `json:"status"`
+	Comment              *string                      `json:"comment"`
+	Classification       *client.Classification       `json:"classification"`
+	ClassificationReason *client.ClassificationReason `json:"classificationReason"`
+	UpdateTicket         bool                         `json:"updateTicket"`
+	TicketID             *string                      `json:"ticketId"`
+}
+
+// assignRequest is the body of PUT …/assignee.
+type assignRequest struct {
+	UserID string        `json:"userId"`
+	Email  string        `json:"email"`
+	Source client.Source `json:"source"`
+}
+
+// checkBodySource validates the older documentation's body "source": if
+// sent, it must name the path's source.
+func checkBodySource(errs fieldErrors, body, path client.Source) {
+	if body != "" && body != path {
+		errs.add("source", "The body names source %q but the path names %q; omit the body's source.", body, path)
+	}
+}
+
+func checkText(errs fieldErrors, key, text string) {
+	if n := textLength(text); n > maxCommentChars {
+		errs.add(key, "The text is %d characters long; the maximum is %d.", n, maxCommentChars)
+	}
+}
+
+// handleAddComment serves POST …/comments: the comment is attributed to the
+// credential's service account and flagged as an agent's.
+func (e *Emulator) handleAddComment(w http.ResponseWriter, r *http.Request, c *call) {
+	ref, ok := e.incidentTarget(w, r, c, true)
+	if !ok {
+		return
+	}
+	var req addCommentRequest
+	if !e.decodeBody(w, r, c, &req) {
+		return
+	}
+	errs := fieldErrors{}
+	if req.Content == nil || strings.TrimSpace(*req.Content) == "" {
+		errs.add("content", "The comment content is required and cannot be blank.")
+	} else {
+		checkText(errs, "content", *req.Content)
+	}
+	checkBodySource(errs, req.Source, ref.Source)
+	if len(errs) > 0 {
+		e.writeProblem(w, c, validationProblem(errs))
+		return
+	}
+	now := e.now()
+	e.mu.Lock()
+	rec, ok := e.lookup(w, c, ref)
+	if !ok {
+		e.mu.Unlock()
+		return
+	}
+	cm := e.agentCommentLocked(c.cred, *req.Content, now)
+	rec.comments = append(rec.comments, cm)
+	rec.lastActivity = now
+	rec.refresh()
+	e.mu.Unlock()
+	e.faults.applied(c.endpoint)
+	e.writeData(w, c, http.StatusCreated, cm)
+}
+
+// agentCommentLocked makes a comment by the credential's service account; e.mu must be held.
+func (e *Emulator) agentCommentLocked(cred *Credential, msg string, at time.Time) client.Comment {
+	e.commentSeq++
+	u, _ := e.userByID(cred.UserID) // AddCredential created it
+	name := cred.Name
+	return client.Comment{
+		ID:      fmt.Sprintf("c0ffee00-0000-4000-8000-%012x", e.commentSeq),
+		Message: msg, CreatedTime: wireTime(at), AuthorEmail: u.Email, AuthorName: u.DisplayName,
+		IsAgentComment: true, AgentName: &name,
+	}
+}
+
+// handleUpdateStatus serves PUT …/status.
+func (e *Emulator) handleUpdateStatus(w http.ResponseWriter, r *http.Request, c *call) {
+	ref, ok := e.incidentTarget(w, r, c, true)
+	if !ok {
+		return
+	}
+	var req statusRequest
+	if !e.decodeBody(w, r, c, &req) {
+		return
+	}
+	errs := fieldErrors{}
+	if req.Status == "" {
+		errs.add("status", "The status is required; allowed: %s.", allowed[client.Status]())
+	} else {
+		checkEnum(errs, "status", "status", req.Status)
+	}
+	if req.Classification != nil {
+		checkEnum(errs, "classification", "classification", *req.Classification)
+	}
+	if req.ClassificationReason != nil {
+		checkEnum(errs, "classificationReason", "classification reason", *req.ClassificationReason)
+	}
+	if req.Status == client.StatusClosed && ref.Source == client.SourceSentinel {
+		if req.Classification == nil {
+			errs.add("classification", "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.Classification]())
+		}
+		if req.ClassificationReason == nil {
+			errs.add("classificationReason", "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.ClassificationReason]())
+		}
+	}
+	if req.UpdateTicket && (req.TicketID == nil || strings.TrimSpace(*req.TicketID) == "") {
+		errs.add("ticketId", "Required when updateTicket is true: the id of the linked service ticket.")
+	}
+	if req.Comment != nil {
+		checkText(errs, "comment", *req.Comment)
+	}
+	checkBodySource(errs, req.Source, ref.Source)
+	if len(errs) > 0 {
+		e.writeProblem(w, c, validationProblem(errs))
+		return
+	}
+	now := e.now()
+	e.mu.Lock()
+	rec, ok := e.lookup(w, c, ref)
+	if !ok {
+		e.mu.Unlock()
+		return
+	}
+	e.applyStatusLocked(rec, c.cred, &req, now)
+	e.mu.Unlock()
+	e.faults.applied(c.endpoint)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// applyStatusLocked changes an incident's status as the portal does; e.mu must be held.
+func (e *Emulator) applyStatusLocked(rec *record, cred *Credential, req *statusRequest, now time.Time) {
+	wasClosed := rec.status == client.StatusClosed
+	rec.status = req.Status
+	rec.classification, rec.reason = nil, nil
+	if req.Status == client.StatusClosed && surfacesClassification(rec.ref.Source) {
+		if req.Classification != nil {
+			v := *req.Classification
+			rec.classification = &v
+		}
+		if req.ClassificationReason != nil {
+			v := *req.ClassificationReason
+			rec.reason = &v
+		}
+	}
+	var ticket *string
+	if req.UpdateTicket {
+		t := strings.TrimSpace(*req.TicketID)
+		ticket, rec.ticketID = &t, &t
+	}
+	if req.Comment != nil && strings.TrimSpace(*req.Comment) != "" {
+		cm := e.agentCommentLocked(cred, *req.Comment, now)
+		cm.IsClosingComment = req.Status == client.StatusClosed
+		cm.TicketID = ticket
+		rec.comments = append(rec.comments, cm)
+	}
+	// Alerts follow the incident; the slice is replaced, never modified in
+	// place, because readers share it outside the lock.
+	if closing := req.Status == client.StatusClosed; closing != wasClosed {
+		alerts := slices.Clone(rec.alerts)
+		for i := range alerts {
+			alerts[i].Status = map[bool]string{true: "Resolved", false: "New"}[closing]
+		}
+		rec.alerts = alerts
+	}
+	rec.updated, rec.lastActivity = now, now
+	rec.refresh()
+}
+
+// handleAssign serves PUT …/assignee: the user is named by id or e-mail.
+func (e *Emulator) handleAssign(w http.ResponseWriter, r *http.Request, c *call) {
+	ref, ok := e.incidentTarget(w, r, c, true)
+	if !ok {
+		return
+	}
+	var req assignRequest
+	if !e.decodeBody(w, r, c, &req) {
+		return
+	}
+	req.UserID, req.Email = strings.TrimSpace(req.UserID), strings.TrimSpace(req.Email)
+	errs := fieldErrors{}
+	if req.UserID == "" && req.Email == "" {
+		errs.add("", "Either userId or email is required (list the users with GET /users).")
+	}
+	checkBodySource(errs, req.Source, ref.Source)
+	if len(errs) > 0 {
+		e.writeProblem(w, c, validationProblem(errs))
+		return
+	}
+	now := e.now()
+	e.mu.Lock()
+	rec, ok := e.lookup(w, c, ref)
+	if !ok {
+		e.mu.Unlock()
+		return
+	}
+	u, errs := e.resolveAssigneeLocked(req)
+	if len(errs) > 0 {
+		e.mu.Unlock()
+		e.writeProblem(w, c, validationProblem(errs))
+		return
+	}
+	rec.assignee = &client.UserRef{ID: u.ID, DisplayName: u.DisplayName, Email: u.Email}
+	rec.updated, rec.lastActivity = now, now
+	rec.refresh()
+	e.mu.Unlock()
+	e.faults.applied(c.endpoint)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// resolveAssigneeLocked finds the active user an assign request names; e.mu must be held.
+func (e *Emulator) resolveAssigneeLocked(req assignRequest) (client.User, fieldErrors) {
+	errs := fieldErrors{}
+	var u client.User
+	key, ok := "userId", false
+	if req.UserID != "" {
+		if u, ok = e.userByID(req.UserID); !ok {
+			errs.add("userId", "No user with id %q in the organisation (list the users with GET /users).", req.UserID)
+			return u, errs
+		}
+		if req.Email != "" && !strings.EqualFold(u.Email, req.Email) {
+			errs.add("email", "%q is not the e-mail of user %s; send one of userId or email.", req.Email, req.UserID)
+			return u, errs
+		}
+	} else if u, ok = e.userByEmail(req.Email); !ok {
+		errs.add("email", "No user with e-mail %q in the organisation (list the users with GET /users).", req.Email)
+		return u, errs
+	} else {
+		key = "email"
+	}
+	if !u.IsActive {
+		errs.add(key, "User %s (%s) is deactivated and cannot be assigned.", u.DisplayName, u.Email)
+	}
+	return u, errs
+}

@@ -1,0 +1,219 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// Operation names, used in errors ("get incident: HTTP 404 …") and logs.
+const (
+	opListIncidents = "list incidents"
+	opGetIncident   = "get incident"
+	opListComments  = "list comments"
+	opAddComment    = "add comment"
+	opUpdateStatus  = "update status"
+	opAssign        = "assign incident"
+	opGetEvidence   = "get evidence"
+	opListUsers     = "list users"
+)
+
+// ListIncidents returns one page of incidents across every workspace the
+// credential can see, filtered by f. Pass the zero PageToken for the first
+// page and the previous page's Next for the following ones (with the same
+// filter); stop when HasMore is false. With a workspace allowlist, rows and
+// page tokens of other workspaces are dropped.
+func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageToken) (*IncidentPage, error) {
+	u, err := c.buildURL(opListIncidents, nil, lit("incidents"), lit("across-workspaces"))
+	if err != nil {
+		return nil, err
+	}
+	if allowed := c.allowedTokens(page.WorkspacePageTokens); len(allowed) != len(page.WorkspacePageTokens) {
+		if len(allowed) == 0 && page.ContinuationToken == "" {
+			// Only other workspaces had more pages: nothing left to list
+			// (sending the now-empty position would restart at page one).
+			return &IncidentPage{Incidents: []IncidentSummary{}}, nil
+		}
+		page.WorkspacePageTokens = allowed
+	}
+	body := ListIncidentsRequest{IncidentFilter: f, IsFirstCall: page.IsZero(), PageToken: page}
+	res, err := c.do(ctx, call{op: opListIncidents, method: http.MethodPost, url: u, body: body, kind: readCall})
+	if err != nil {
+		return nil, err
+	}
+	env, err := decodeData[ListIncidentsData](opListIncidents, res)
+	if err != nil {
+		// The data-models page shows a paginated envelope whose data is the
+		// bare array of rows; accept that shape too.
+		arr, arrErr := decodeData[[]IncidentSummary](opListIncidents, res)
+		if arrErr != nil {
+			return nil, err
+		}
+		env = Envelope[ListIncidentsData]{Data: ListIncidentsData{Incidents: arr.Data}, Pagination: arr.Pagination, Meta: arr.Meta}
+	}
+	return c.incidentPage(env), nil
+}
+
+// incidentPage turns a list answer into an IncidentPage: it applies the
+// allowlist, and takes the next-page position from wherever the API put it.
+func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
+	p := &IncidentPage{Incidents: make([]IncidentSummary, 0, len(env.Data.Incidents)), Meta: env.Meta}
+	for _, inc := range env.Data.Incidents {
+		if c.workspaceAllowed(inc.WorkspaceID) {
+			p.Incidents = append(p.Incidents, inc)
+		}
+	}
+	p.Next.WorkspacePageTokens = c.allowedTokens(env.Data.WorkspacePageTokens)
+	hasMore := len(env.Data.WorkspacePageTokens) > 0
+	if env.Pagination != nil {
+		p.Next.ContinuationToken = env.Pagination.ContinuationToken
+		hasMore = env.Pagination.HasMore || hasMore
+	}
+	if env.Data.HasMore != nil {
+		hasMore = *env.Data.HasMore
+	}
+	// Without a position there is no next page to ask for: reporting
+	// HasMore then would make a caller's loop fetch the first page again.
+	p.HasMore = hasMore && !p.Next.IsZero()
+	if !p.HasMore {
+		p.Next = PageToken{}
+	}
+	return p
+}
+
+// allowedTokens drops the page tokens of workspaces outside the allowlist.
+func (c *Client) allowedTokens(ts []WorkspacePageToken) []WorkspacePageToken {
+	if len(c.allow) == 0 || len(ts) == 0 {
+		return ts
+	}
+	out := make([]WorkspacePageToken, 0, len(ts))
+	for _, t := range ts {
+		if c.workspaceAllowed(t.WorkspaceID) {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// GetIncident returns one incident; withDetails adds its alerts, entities
+// and evidence (?withDetails=true).
+func (c *Client) GetIncident(ctx context.Context, ref IncidentRef, withDetails bool) (*IncidentDetail, error) {
+	q := url.Values{}
+	if withDetails {
+		q.Set("withDetails", "true")
+	} else {
+		q.Set("withDetails", "false")
+	}
+	env, err := getJSON[IncidentDetail](ctx, c, opGetIncident, ref, q)
+	if err != nil {
+		return nil, err
+	}
+	return &env.Data, nil
+}
+
+// ListComments returns an incident's comments, oldest first as the API sends them.
+func (c *Client) ListComments(ctx context.Context, ref IncidentRef) ([]Comment, error) {
+	env, err := getJSON[[]Comment](ctx, c, opListComments, ref, nil, "comments")
+	if err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		env.Data = []Comment{}
+	}
+	return env.Data, nil
+}
+
+// GetEvidence returns an incident's evidence table.
+func (c *Client) GetEvidence(ctx context.Context, ref IncidentRef) (*Evidence, error) {
+	env, err := getJSON[Evidence](ctx, c, opGetEvidence, ref, nil, "evidence")
+	if err != nil {
+		return nil, err
+	}
+	return &env.Data, nil
+}
+
+// ListUsers returns the organisation's users, service accounts included.
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
+	u, err := c.buildURL(opListUsers, nil, lit("users"))
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.do(ctx, call{op: opListUsers, method: http.MethodGet, url: u, kind: readCall})
+	if err != nil {
+		return nil, err
+	}
+	env, err := decodeData[[]User](opListUsers, res)
+	if err != nil {
+		return nil, err
+	}
+	if env.Data == nil {
+		env.Data = []User{}
+	}
+	return env.Data, nil
+}
+
+// AddComment posts a comment (201 Created) and returns it. The API marks it
+// as an agent's comment because a service account posts it. A comment is
+// never sent twice: if the connection breaks after it was sent, the error
+// matches ErrOutcomeUnknown and the caller must look before posting again.
+func (c *Client) AddComment(ctx context.Context, ref IncidentRef, req AddCommentRequest) (*Comment, Meta, error) {
+	u, err := c.incidentURL(opAddComment, ref, nil, "comments")
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	req.Source = "" // the v2 path carries the source
+	res, err := c.do(ctx, call{op: opAddComment, method: http.MethodPost, url: u, body: req, kind: unsafeWrite})
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	env, err := decodeData[Comment](opAddComment, res)
+	if err != nil {
+		// The comment exists (2xx); only its echo is unreadable.
+		return nil, metaOf(res), err
+	}
+	return &env.Data, env.Meta, nil
+}
+
+// UpdateStatus changes an incident's status (204 No Content). Closing a
+// Sentinel incident requires Classification and ClassificationReason;
+// UpdateTicket requires TicketID. The API validates; the client sends every
+// field as given.
+func (c *Client) UpdateStatus(ctx context.Context, ref IncidentRef, req UpdateStatusRequest) (Meta, error) {
+	req.Source = "" // the v2 path carries the source
+	return c.put(ctx, opUpdateStatus, ref, "status", req)
+}
+
+// Assign assigns an incident to a user by id or by email (204 No Content).
+func (c *Client) Assign(ctx context.Context, ref IncidentRef, req AssignRequest) (Meta, error) {
+	req.Source = "" // the v2 path carries the source
+	return c.put(ctx, opAssign, ref, "assignee", req)
+}
+
+// put sends an idempotent write to …/{incidentId}/{tail}.
+func (c *Client) put(ctx context.Context, op string, ref IncidentRef, tail string, body any) (Meta, error) {
+	u, err := c.incidentURL(op, ref, nil, tail)
+	if err != nil {
+		return Meta{}, err
+	}
+	res, err := c.do(ctx, call{op: op, method: http.MethodPut, url: u, body: body, kind: idempotentWrite})
+	if err != nil {
+		return Meta{}, err
+	}
+	return metaOf(res), nil
+}
+
+// getJSON GETs …/{incidentId}[/tail] and decodes its envelope.
+func getJSON[T any](ctx context.Context, c *Client, op string, ref IncidentRef, q url.Values, tail ...string) (Envelope[T], error) {
+	u, err := c.incidentURL(op, ref, q, tail...)
+	if err != nil {
+		return Envelope[T]{}, err
+	}
+	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall})
+	if err != nil {
+		return Envelope[T]{}, err
+	}
+	return decodeData[T](op, res)
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/client/emulator"
+	"github.com/contraforce/contraforce-mcp/tools"
+)
+
+const stdioUsage = `Usage: contraforce-mcp stdio [flags]
+
+Serves MCP on stdin/stdout for one agent (Claude Desktop, Claude Code, VS Code,
+Cursor…). Logs go to stderr; stdout carries only protocol messages.
+
+With --demo it runs against an embedded ContraForce emulator with seeded
+incidents: no credentials needed.
+
+Flags:
+`
+
+// runStdio serves MCP on stdin/stdout until stdin closes or ctx ends.
+func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	var cfg config
+	fs := flag.NewFlagSet("stdio", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	finish := commonFlags(fs, &cfg, getenv)
+	fs.Usage = usage(fs, stderr, stdioUsage)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return 0
+		}
+		fmt.Fprintf(stderr, "contraforce-mcp stdio: %v\nRun contraforce-mcp stdio --help for the flags.\n", err)
+		return 2
+	}
+	if err := errors.Join(finish(), cfg.credentials()); err != nil {
+		fmt.Fprintf(stderr, "contraforce-mcp stdio: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+
+	sess, cleanup, err := newSession(cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	defer cleanup()
+	srv, surf := newMCPServer(serverDeps{
+		Session: func(context.Context) (*tools.Session, error) { return sess, nil },
+		Logger:  log,
+	})
+
+	offered := 0
+	for _, t := range surf.Tools {
+		if allowed(surf, sess, t.Def.Name) {
+			offered++
+		}
+	}
+	log.Info("contraforce-mcp serving MCP on stdio", "version", client.Version, "api", sess.Client.Config().BaseURL,
+		"demo", cfg.Demo, "tools", offered, "readOnly", cfg.ReadOnly)
+	if isTerminal(stdin) {
+		fmt.Fprint(stderr, connectHint(cfg.Demo))
+	}
+
+	stdio := server.NewStdioServer(srv)
+	stdio.SetErrorLogger(stdLogger(log, slog.LevelError))
+	if err := stdio.Listen(ctx, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("stdio stopped", "err", err)
+		return 1
+	}
+	log.Info("stdio closed; bye")
+	return 0
+}
+
+// newSession builds the one session of a stdio server: its API client (on
+// the embedded emulator with --demo) and the operator's policy.
+func newSession(cfg config, log *slog.Logger) (*tools.Session, func(), error) {
+	cc := client.Config{
+		BaseURL: cfg.BaseURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		Timeout: cfg.Timeout, Workspaces: cfg.Workspaces, Logger: log,
+	}
+	cleanup := func() {}
+	if cfg.Demo {
+		demo, err := startDemo(log)
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { _ = demo.Close() }
+		cc.BaseURL, cc.ClientID, cc.ClientSecret = demo.BaseURL, emulator.DemoClientID, emulator.DemoClientSecret
+	}
+	api, err := client.New(cc)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return &tools.Session{Client: api, Scopes: cfg.Scopes, ReadOnly: cfg.ReadOnly, AgentName: cfg.AgentName}, cleanup, nil
+}
+
+// connectHint is what a person who started the server in a terminal sees:
+// the server speaks JSON-RPC on stdin, so say how to connect a client.
+func connectHint(demo bool) string {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "contraforce-mcp"
+	}
+	args := `["stdio"]`
+	if demo {
+		args = `["stdio", "--demo"]`
+	}
+	return fmt.Sprintf(`
+This is an MCP server: it speaks JSON-RPC on stdin/stdout and waits for an MCP client.
+Connect one instead of typing here (Ctrl-C to quit):
+
+  Claude Code:     claude mcp add contraforce -- %[1]s %[3]s
+  Claude Desktop:  add to claude_desktop_config.json under "mcpServers":
+                   "contraforce": {"command": %[2]q, "args": %[4]s}
+  MCP Inspector:   npx @modelcontextprotocol/inspector %[1]s %[3]s
+
+See README.md for VS Code and Cursor, and for real credentials.
+
+`, exe, exe, map[bool]string{true: "stdio --demo", false: "stdio"}[demo], args)
+}

@@ -1,0 +1,157 @@
+package prompts
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/resources"
+)
+
+// CloseIncident is the close_incident prompt: guided closure of one
+// incident, from review to the update_status call.
+func CloseIncident(d Deps) Prompt {
+	const name = "close_incident"
+	return Prompt{
+		Def: newPrompt(name, "Close an incident",
+			"Guided closure: review the incident's live alerts, entities, evidence and comments, choose a "+
+				"classification and reason, write a closing comment that cites the evidence, confirm with you, "+
+				"then close it with update_status.", incidentArgs),
+		Handler: func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			return incidentPrompt(ctx, d, name, "close_incident.md", req.Params.Arguments)
+		},
+		Tools:  []string{"get_incident", "update_status"},
+		Writes: true,
+	}
+}
+
+// TriageIncident is the triage_incident prompt: assessment and next steps,
+// without any change.
+func TriageIncident(d Deps) Prompt {
+	const name = "triage_incident"
+	return Prompt{
+		Def: newPrompt(name, "Triage an incident",
+			"Assess one incident from its live data, prioritise it and recommend next steps. Read-only: "+
+				"nothing is changed.", incidentArgs),
+		Handler: func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			return incidentPrompt(ctx, d, name, "triage_incident.md", req.Params.Arguments)
+		},
+		Tools: []string{"get_incident"},
+	}
+}
+
+// incidentData is the incident as a prompt embeds it: everything an
+// analyst reviews, in the resources' compact views.
+type incidentData struct {
+	Incident resources.IncidentView  `json:"incident"`
+	Alerts   []resources.AlertView   `json:"alerts,omitempty"`
+	Entities []resources.EntityView  `json:"entities,omitempty"`
+	Evidence *resources.EvidenceView `json:"evidence,omitempty"`
+	Comments []resources.CommentView `json:"comments,omitempty"`
+	Notes    []string                `json:"notes,omitempty"`
+}
+
+// incidentText is what the per-incident texts are rendered from. Only
+// argument values and values from the enum types appear outside the fenced
+// Data; the incident's own text stays inside it.
+type incidentText struct {
+	WorkspaceID, Source, IncidentID string
+	URI, CommentsURI, EvidenceURI   string
+	Sentinel                        bool
+	Closed                          string
+	Classifications, Reasons        []string
+	Data                            string
+}
+
+// incidentPrompt validates the arguments, reads the incident, and renders
+// the prompt: the instructions with the data fenced as untrusted, then the
+// incident resource embedded.
+func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[string]string) (*mcp.GetPromptResult, error) {
+	args, err := parseArgs(name, incidentArgs, given)
+	if err != nil {
+		return nil, err
+	}
+	ref := refOf(args)
+	api, err := d.apiClient(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prompt %s: %v", name, err)
+	}
+	doc, data, err := readAll(ctx, api, ref)
+	if err != nil {
+		return nil, fmt.Errorf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
+	}
+	fenced, err := untrusted(data)
+	if err != nil {
+		return nil, err
+	}
+	body, err := render(text, incidentText{
+		WorkspaceID: resources.Clean(ref.WorkspaceID, 200), Source: string(ref.Source),
+		IncidentID: resources.Clean(ref.IncidentID, 200), URI: doc.URI, CommentsURI: doc.Related.Comments,
+		EvidenceURI: doc.Related.Evidence, Sentinel: ref.Source == client.SourceSentinel,
+		Closed:          string(client.StatusClosed),
+		Classifications: client.EnumStrings[client.Classification](),
+		Reasons:         client.EnumStrings[client.ClassificationReason](),
+		Data:            fenced,
+	})
+	if err != nil {
+		return nil, err
+	}
+	embedded, err := resources.Encode(doc)
+	if err != nil {
+		return nil, err
+	}
+	inc := data.Incident
+	return &mcp.GetPromptResult{
+		Description: resources.Clean(fmt.Sprintf("%s %s #%d: %s", name, inc.Source, inc.Number, inc.Title), 200),
+		Messages: []mcp.PromptMessage{
+			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body)),
+			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewEmbeddedResource(mcp.TextResourceContents{
+				URI: doc.URI, MIMEType: "application/json", Text: embedded,
+			})),
+		},
+	}, nil
+}
+
+// readAll reads the incident, its comments and its evidence concurrently;
+// only the incident is required, and what else failed is named in the notes.
+func readAll(ctx context.Context, api *client.Client, ref client.IncidentRef) (*resources.IncidentDocument, incidentData, error) {
+	var (
+		wg                    sync.WaitGroup
+		doc                   *resources.IncidentDocument
+		comments              *resources.CommentsDocument
+		evidence              *resources.EvidenceDocument
+		docErr, comErr, evErr error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if doc, docErr = resources.ReadIncident(ctx, api, ref); docErr != nil {
+			cancel() // without the incident the others are useless
+		}
+	}()
+	go func() { defer wg.Done(); comments, comErr = resources.ReadComments(ctx, api, ref) }()
+	go func() { defer wg.Done(); evidence, evErr = resources.ReadEvidence(ctx, api, ref) }()
+	wg.Wait()
+	if docErr != nil {
+		return nil, incidentData{}, docErr
+	}
+	data := incidentData{Incident: doc.Incident, Alerts: doc.Alerts, Entities: doc.Entities, Notes: doc.Notes}
+	if evErr != nil {
+		data.Notes = append(data.Notes, "evidence could not be fetched: "+resources.ShortError(evErr))
+	} else {
+		data.Evidence = evidence.Evidence
+		data.Notes = append(data.Notes, evidence.Notes...)
+	}
+	if comErr != nil {
+		data.Notes = append(data.Notes, "comments could not be fetched: "+resources.ShortError(comErr))
+	} else {
+		data.Comments = comments.Comments
+		data.Notes = append(data.Notes, comments.Notes...)
+	}
+	return doc, data, nil
+}

@@ -1,0 +1,116 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/contraforce/contraforce-mcp/client"
+)
+
+// Related links an incident document to the incident's other resources.
+type Related struct {
+	Comments string `json:"comments"`
+	Evidence string `json:"evidence"`
+}
+
+// IncidentDocument is the content of the incident resource: the incident
+// with its alerts and entities.
+type IncidentDocument struct {
+	URI      string       `json:"uri"`
+	Incident IncidentView `json:"incident"`
+	Alerts   []AlertView  `json:"alerts,omitempty"`
+	Entities []EntityView `json:"entities,omitempty"`
+	Related  Related      `json:"related"`
+	Notes    []string     `json:"notes,omitempty"`
+}
+
+// CommentsDocument is the content of the comments resource: the most
+// recent comments, oldest first.
+type CommentsDocument struct {
+	URI      string             `json:"uri"`
+	Incident client.IncidentRef `json:"incident"`
+	Total    int                `json:"total"`
+	Comments []CommentView      `json:"comments"`
+	Notes    []string           `json:"notes,omitempty"`
+}
+
+// EvidenceDocument is the content of the evidence resource: the head of
+// the evidence table, or none.
+type EvidenceDocument struct {
+	URI      string             `json:"uri"`
+	Incident client.IncidentRef `json:"incident"`
+	Evidence *EvidenceView      `json:"evidence"`
+	Notes    []string           `json:"notes,omitempty"`
+}
+
+// ReadIncident reads an incident with its details (alerts and entities).
+func ReadIncident(ctx context.Context, api *client.Client, ref client.IncidentRef) (*IncidentDocument, error) {
+	detail, err := api.GetIncident(ctx, ref, true)
+	if err != nil {
+		return nil, err
+	}
+	src := detail.Source
+	if src == "" {
+		src = ref.Source
+	}
+	doc := &IncidentDocument{
+		URI:      IncidentURI(ref),
+		Incident: viewIncident(src, detail.Incident),
+		Related:  Related{Comments: CommentsURI(ref), Evidence: EvidenceURI(ref)},
+	}
+	if doc.Incident.IncidentID == "" {
+		doc.Incident.IncidentID = Clean(ref.IncidentID, maxCell)
+	}
+	if doc.Incident.WorkspaceID == "" {
+		doc.Incident.WorkspaceID = Clean(ref.WorkspaceID, maxCell)
+	}
+	if det := detail.InvestigationDetails; det != nil {
+		doc.Alerts, doc.Notes = viewAlerts(det.Alerts, doc.Notes)
+		doc.Entities, doc.Notes = viewEntities(det.Entities, doc.Notes)
+	}
+	return doc, nil
+}
+
+// ReadComments reads an incident's comments.
+func ReadComments(ctx context.Context, api *client.Client, ref client.IncidentRef) (*CommentsDocument, error) {
+	cs, err := api.ListComments(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	doc := &CommentsDocument{URI: CommentsURI(ref), Incident: cleanRef(ref), Total: len(cs)}
+	doc.Comments, doc.Notes = viewComments(cs, nil)
+	return doc, nil
+}
+
+// ReadEvidence reads an incident's evidence table.
+func ReadEvidence(ctx context.Context, api *client.Client, ref client.IncidentRef) (*EvidenceDocument, error) {
+	ev, err := api.GetEvidence(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	doc := &EvidenceDocument{URI: EvidenceURI(ref), Incident: cleanRef(ref)}
+	doc.Evidence, doc.Notes = viewEvidence(ev, nil)
+	if doc.Evidence == nil {
+		doc.Notes = append(doc.Notes, "the incident has no evidence table")
+	}
+	return doc, nil
+}
+
+// cleanRef returns ref with its text cleaned: the ids came from the caller,
+// but they are echoed into a model's context.
+func cleanRef(ref client.IncidentRef) client.IncidentRef {
+	return client.IncidentRef{WorkspaceID: Clean(ref.WorkspaceID, maxCell), Source: ref.Source,
+		IncidentID: Clean(ref.IncidentID, maxCell)}
+}
+
+// ShortError words a failure in a few words for a note ("comments could
+// not be fetched: NOT_FOUND (HTTP 404, request r-1)").
+func ShortError(err error) string {
+	if e, ok := client.AsAPIError(err); ok {
+		if e.RequestID != "" {
+			return fmt.Sprintf("%s (HTTP %d, request %s)", e.Code, e.Status, e.RequestID)
+		}
+		return fmt.Sprintf("%s (HTTP %d)", e.Code, e.Status)
+	}
+	return Clean(err.Error(), 300)
+}

@@ -1,0 +1,269 @@
+package resources
+
+import (
+	"fmt"
+	"sort"
+	"time"
+	"unicode/utf8"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/schema"
+)
+
+// Compact views of the API's objects, as the resources and prompts show
+// them: what an analyst reads, without envelopes, nulls and plumbing. Every
+// string from an incident passes through schema.SafeText when the view is
+// built, so the JSON that carries it needs no further cleaning. Limits keep
+// one incident within a model's context; whatever is cut is named in the
+// document's notes.
+const (
+	maxTitle        = 300
+	maxDescription  = 2000
+	maxCommentText  = 1000
+	maxComments     = 20
+	maxAlerts       = 25
+	maxEntities     = 30
+	maxEntityProps  = 6
+	maxCell         = 160
+	maxEvidenceRows = 20
+	maxQuery        = 600
+)
+
+// IncidentView is the compact incident.
+type IncidentView struct {
+	WorkspaceID          string   `json:"workspaceId"`
+	Workspace            string   `json:"workspace,omitempty"`
+	Source               string   `json:"source"`
+	IncidentID           string   `json:"incidentId"`
+	Number               int      `json:"number,omitempty"`
+	Title                string   `json:"title"`
+	Severity             string   `json:"severity"`
+	Status               string   `json:"status"`
+	Classification       string   `json:"classification,omitempty"`
+	ClassificationReason string   `json:"classificationReason,omitempty"`
+	Assignee             string   `json:"assignee,omitempty"`
+	Created              string   `json:"created"`
+	Updated              string   `json:"updated,omitempty"`
+	LastActivity         string   `json:"lastActivity,omitempty"`
+	Description          string   `json:"description,omitempty"`
+	Tactics              []string `json:"tactics,omitempty"`
+	TicketID             string   `json:"ticketId,omitempty"`
+}
+
+// AlertView is the compact alert.
+type AlertView struct {
+	Title    string   `json:"title"`
+	Severity string   `json:"severity,omitempty"`
+	Product  string   `json:"product,omitempty"`
+	Created  string   `json:"created,omitempty"`
+	Tactics  []string `json:"tactics,omitempty"`
+}
+
+// EntityView is the compact entity: its kind, a name and a few properties.
+type EntityView struct {
+	Kind  string            `json:"kind"`
+	Name  string            `json:"name"`
+	Props map[string]string `json:"props,omitempty"`
+}
+
+// EvidenceView is the head of an evidence table.
+type EvidenceView struct {
+	Title    string     `json:"title,omitempty"`
+	Query    string     `json:"query,omitempty"`
+	Columns  []string   `json:"columns"`
+	Rows     [][]string `json:"rows"`
+	RowCount int        `json:"rowCount"`
+}
+
+// CommentView is the compact comment; Agent says an AI agent wrote it.
+type CommentView struct {
+	Author    string `json:"author"`
+	Created   string `json:"created"`
+	Text      string `json:"text"`
+	Agent     bool   `json:"agent,omitempty"`
+	AgentName string `json:"agentName,omitempty"`
+	Closing   bool   `json:"closing,omitempty"`
+	Activity  bool   `json:"activity,omitempty"`
+}
+
+func viewIncident(src client.Source, inc client.Incident) IncidentView {
+	v := IncidentView{
+		WorkspaceID: Clean(inc.WorkspaceID, maxCell), Workspace: Clean(inc.WorkspaceName, maxCell),
+		Source: string(src), IncidentID: Clean(inc.ID, maxCell), Number: inc.Number,
+		Title: Clean(inc.Title, maxTitle), Severity: Clean(string(inc.Severity), maxCell),
+		Status: Clean(string(inc.Status), maxCell), Created: shortTime(inc.CreatedAt),
+		Updated: shortTime(inc.UpdatedAt), LastActivity: shortTime(inc.LastActivityTime),
+		Description: Clean(inc.Description, maxDescription), Tactics: cleanAll(inc.Tactics),
+		Assignee: Clean(userName(inc.Assignee), maxCell),
+	}
+	if inc.Classification != nil {
+		v.Classification = Clean(string(*inc.Classification), maxCell)
+	}
+	if inc.ClassificationReason != nil {
+		v.ClassificationReason = Clean(string(*inc.ClassificationReason), maxCell)
+	}
+	if inc.TicketID != nil {
+		v.TicketID = Clean(*inc.TicketID, maxCell)
+	}
+	return v
+}
+
+func viewAlerts(alerts []client.Alert, notes []string) ([]AlertView, []string) {
+	if len(alerts) > maxAlerts {
+		notes = append(notes, fmt.Sprintf("%d of %d alerts shown", maxAlerts, len(alerts)))
+		alerts = alerts[:maxAlerts]
+	}
+	out := make([]AlertView, len(alerts))
+	for i, a := range alerts {
+		out[i] = AlertView{Title: Clean(a.Title, maxTitle), Severity: Clean(string(a.Severity), maxCell),
+			Product: Clean(a.ProductName, maxCell), Created: shortTime(a.CreatedAt), Tactics: cleanAll(a.Tactics)}
+	}
+	return out, notes
+}
+
+// nameKeys are the properties that name an entity, by preference.
+var nameKeys = []string{"accountName", "userPrincipalName", "hostName", "address", "fileName", "url",
+	"processName", "domainName", "name"}
+
+func viewEntities(ents []client.Entity, notes []string) ([]EntityView, []string) {
+	if len(ents) > maxEntities {
+		notes = append(notes, fmt.Sprintf("%d of %d entities shown", maxEntities, len(ents)))
+		ents = ents[:maxEntities]
+	}
+	out := make([]EntityView, len(ents))
+	for i, e := range ents {
+		name := e.FriendlyName
+		for _, k := range nameKeys {
+			if name != "" {
+				break
+			}
+			name = scalar(e.Properties[k])
+		}
+		v := EntityView{Kind: Clean(e.Kind, maxCell), Name: Clean(name, maxCell)}
+		keys := make([]string, 0, len(e.Properties))
+		for k, val := range e.Properties {
+			if s := scalar(val); s != "" && s != name {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys[:min(len(keys), maxEntityProps)] {
+			if v.Props == nil {
+				v.Props = make(map[string]string, maxEntityProps)
+			}
+			v.Props[Clean(k, maxCell)] = Clean(scalar(e.Properties[k]), maxCell)
+		}
+		out[i] = v
+	}
+	return out, notes
+}
+
+// viewEvidence returns nil for an absent or empty table.
+func viewEvidence(ev *client.Evidence, notes []string) (*EvidenceView, []string) {
+	if ev == nil || (len(ev.Columns) == 0 && len(ev.Rows) == 0) {
+		return nil, notes
+	}
+	v := &EvidenceView{Title: Clean(ev.Title, maxTitle), Query: Clean(ev.Query, maxQuery), RowCount: len(ev.Rows),
+		Columns: make([]string, len(ev.Columns))}
+	for i, c := range ev.Columns {
+		v.Columns[i] = Clean(c.Name, maxCell)
+	}
+	rows := ev.Rows
+	if len(rows) > maxEvidenceRows {
+		notes = append(notes, fmt.Sprintf("%d of %d evidence rows shown", maxEvidenceRows, len(rows)))
+		rows = rows[:maxEvidenceRows]
+	}
+	v.Rows = make([][]string, len(rows))
+	for i, r := range rows {
+		cells := make([]string, len(r))
+		for j, c := range r {
+			cells[j] = Clean(scalar(c), maxCell)
+		}
+		v.Rows[i] = cells
+	}
+	return v, notes
+}
+
+// viewComments keeps the most recent maxComments, oldest first.
+func viewComments(cs []client.Comment, notes []string) ([]CommentView, []string) {
+	if len(cs) > maxComments {
+		notes = append(notes, fmt.Sprintf("the %d most recent of %d comments shown", maxComments, len(cs)))
+		cs = cs[len(cs)-maxComments:]
+	}
+	out := make([]CommentView, len(cs))
+	for i, c := range cs {
+		author := c.AuthorName
+		if author == "" {
+			author = c.AuthorEmail
+		}
+		v := CommentView{Author: Clean(author, maxCell), Created: shortTime(c.CreatedTime),
+			Text: Clean(c.Message, maxCommentText), Agent: c.IsAgentComment, Closing: c.IsClosingComment,
+			Activity: c.IsActivityComment}
+		if c.AgentName != nil {
+			v.AgentName = Clean(*c.AgentName, maxCell)
+		}
+		out[i] = v
+	}
+	return out, notes
+}
+
+// userName names a user by email, else display name, else id.
+func userName(u *client.UserRef) string {
+	switch {
+	case u == nil:
+		return ""
+	case u.Email != "":
+		return u.Email
+	case u.DisplayName != "":
+		return u.DisplayName
+	}
+	return u.ID
+}
+
+// shortTime renders an API time as "2006-01-02T15:04Z" (UTC, minutes) and
+// passes anything it cannot parse through, cleaned.
+func shortTime(s string) string {
+	if s == "" {
+		return ""
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return Clean(s, maxCell)
+	}
+	return t.UTC().Format("2006-01-02T15:04Z")
+}
+
+// scalar renders a JSON scalar as text; "" for null, objects and arrays.
+func scalar(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64, bool, int, int64:
+		return fmt.Sprint(x)
+	}
+	return ""
+}
+
+// Clean makes incident text safe for a model's context (schema.SafeText)
+// and shortens it to at most n runes, marking the cut. The prompts use it
+// for the text they take from incidents.
+func Clean(s string, n int) string {
+	s = schema.SafeText(s)
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// cleanAll applies Clean to each of a list of short strings.
+func cleanAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = Clean(s, maxCell)
+	}
+	return out
+}

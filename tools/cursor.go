@@ -1,0 +1,88 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/contraforce/contraforce-mcp/client"
+)
+
+// cursor is list_incidents' position: the filters of the first page, the
+// API's page token, and how many rows of that API page were already shown
+// (the tool's pages need not match the API's). It travels to the agent as
+// base64url JSON: opaque to the agent, but holding nothing secret, and
+// checked like any argument when it comes back.
+type cursor struct {
+	Filter client.IncidentFilter `json:"f"`
+	Page   client.PageToken      `json:"p"`
+	Skip   int                   `json:"s,omitempty"`
+}
+
+// maxCursor bounds an encoded cursor (the schema says the same).
+const maxCursor = 16384
+
+func (c cursor) encode() string {
+	raw, _ := json.Marshal(c) // plain data: cannot fail
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// decodeCursor parses and checks a cursor; the error says what is wrong
+// without echoing the input.
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	if len(s) > maxCursor {
+		return c, errors.New("cursor is too long")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, errors.New("cursor is not one this server issued (bad encoding)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil || dec.More() {
+		return c, errors.New("cursor is not one this server issued (bad content)")
+	}
+	if err := checkCursor(c); err != nil {
+		return c, fmt.Errorf("cursor is not one this server issued (%v)", err)
+	}
+	return c, nil
+}
+
+// checkCursor validates what a cursor carries against the API's enums.
+func checkCursor(c cursor) error {
+	if c.Skip < 0 || c.Skip > 10000 {
+		return errors.New("bad offset")
+	}
+	if c.Page.IsZero() && c.Skip == 0 {
+		return errors.New("no position")
+	}
+	for _, v := range c.Filter.Severities {
+		if !v.Valid() {
+			return errors.New("bad severity")
+		}
+	}
+	for _, v := range c.Filter.Statuses {
+		if !v.Valid() {
+			return errors.New("bad status")
+		}
+	}
+	for _, v := range c.Filter.Sources {
+		if !v.Valid() {
+			return errors.New("bad source")
+		}
+	}
+	if t := c.Filter.TimeFilterSelection; t != nil && !t.Type.Valid() {
+		return errors.New("bad time window")
+	}
+	for _, w := range c.Page.WorkspacePageTokens {
+		for src := range w.SourceTokens {
+			if !src.Valid() {
+				return errors.New("bad page token")
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/schema"
+)
+
+// Session is the identity and policy one MCP session works under: in stdio
+// mode there is one; the hosted server makes one per tenant or caller.
+type Session struct {
+	// Client calls ContraForce with the session's service-account credential
+	// (it also enforces the workspace allowlist).
+	Client *client.Client
+	// Scopes are the credential's scopes as the operator declared them; a
+	// tool whose scope is missing is not offered.
+	Scopes []client.Scope
+	// ReadOnly offers only the read tools.
+	ReadOnly bool
+	// AgentName attributes the session's comments; "" derives it from the
+	// MCP client's name (see AgentName).
+	AgentName string
+	// Tenant names the hosted tenant ("" over stdio), for logs and audit.
+	Tenant string
+}
+
+// Deps are what the handlers need, passed explicitly so that the hosted
+// server can give every session its own credential.
+type Deps struct {
+	// Session returns the calling session's identity and policy.
+	Session func(ctx context.Context) (*Session, error)
+	// Changed, when set, is told about every incident a write changed (the
+	// resources package notifies subscribers from it).
+	Changed func(ctx context.Context, ref client.IncidentRef)
+}
+
+// api returns the session's API client.
+func (d Deps) api(ctx context.Context) (*client.Client, error) {
+	s, err := d.Session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Client, nil
+}
+
+// changed reports a write to the Changed hook, if any.
+func (d Deps) changed(ctx context.Context, ref client.IncidentRef) {
+	if d.Changed != nil {
+		d.Changed(ctx, ref)
+	}
+}
+
+// Tool is one MCP tool of this server with what the registry needs to decide
+// whether to offer it.
+type Tool struct {
+	// Def is the MCP definition: name, title, description, annotations and
+	// the reflected input and output schemas.
+	Def mcp.Tool
+	// Scope is the credential scope the tool's API calls need.
+	Scope client.Scope
+	// Handler is the MCP handler; it never returns a Go error for a failed call.
+	Handler server.ToolHandlerFunc
+	// Input and Output are reflected schemas, kept for the generated reference.
+	Input, Output *schema.Schema
+}
+
+// ReadOnly reports whether the tool only reads.
+func (t Tool) ReadOnly() bool {
+	return t.Def.Annotations.ReadOnlyHint != nil && *t.Def.Annotations.ReadOnlyHint
+}
+
+// hints are a tool's behaviour hints; every tool states all four.
+type hints struct {
+	readOnly, destructive, idempotent, openWorld bool
+}
+
+// spec declares a tool; newTool turns it into a Tool.
+type spec[In, Out any] struct {
+	name, title, description string
+	scope                    client.Scope
+	hints                    hints
+	// handle does the work: a plain function, testable without MCP.
+	handle func(ctx context.Context, in In) (Out, error)
+	// text renders the result for clients that read only text content.
+	text func(Out) string
+}
+
+// newTool reflects the input and output structs, and wraps handle so that
+// arguments are validated before any API call and failures become tool
+// results an agent can act on. It panics on a struct the schema package
+// refuses (a missing description, say): that is a programming error caught
+// by the tests at start-up, never a runtime condition.
+func newTool[In, Out any](s spec[In, Out]) Tool {
+	in, err := schema.For[In]()
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: input schema: %v", s.name, err))
+	}
+	out, err := schema.ForOutput[Out]()
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: output schema: %v", s.name, err))
+	}
+	def := mcp.Tool{
+		Name:            s.name,
+		Title:           s.title,
+		Description:     s.description,
+		RawInputSchema:  in.JSON(),
+		RawOutputSchema: out.JSON(),
+		// The title is stated once, at the top level (the current spec's place).
+		Annotations: mcp.ToolAnnotation{
+			ReadOnlyHint:    mcp.ToBoolPtr(s.hints.readOnly),
+			DestructiveHint: mcp.ToBoolPtr(s.hints.destructive),
+			IdempotentHint:  mcp.ToBoolPtr(s.hints.idempotent),
+			OpenWorldHint:   mcp.ToBoolPtr(s.hints.openWorld),
+		},
+	}
+	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args, err := schema.Decode[In](req.GetRawArguments())
+		if err != nil {
+			return errorResult(s.name, err), nil
+		}
+		res, err := s.handle(ctx, args)
+		if err != nil {
+			return errorResult(s.name, err), nil
+		}
+		return render(res, s.text)
+	}
+	return Tool{Def: def, Scope: s.scope, Handler: handler, Input: in, Output: out}
+}
+
+// render returns the structured result and its short text rendering, both
+// passed through schema.SafeText so no invisible or bidirectional control
+// character from an incident reaches the model.
+func render[Out any](res Out, text func(Out) string) (*mcp.CallToolResult, error) {
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return mcp.NewToolResultError("internal error: the result could not be encoded: " + err.Error()), nil
+	}
+	raw = schema.SafeJSON(raw)
+	var rendered string
+	if text != nil {
+		rendered = schema.SafeText(text(res))
+	} else {
+		rendered = string(raw)
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(rendered)},
+		StructuredContent: json.RawMessage(raw),
+	}, nil
+}

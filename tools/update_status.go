@@ -1,0 +1,187 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/schema"
+)
+
+// UpdateStatusInput is every field of the v2 status body, plus dryRun.
+type UpdateStatusInput struct {
+	IncidentArgs
+	Status               client.Status               `json:"status" jsonschema:"required" desc:"New status."`
+	Comment              string                      `json:"comment,omitempty" jsonschema:"maxLength=30000" desc:"Why; required to close. Cite the evidence."`
+	Classification       client.Classification       `json:"classification,omitempty" desc:"Verdict; Sentinel requires it to close."`
+	ClassificationReason client.ClassificationReason `json:"classificationReason,omitempty" desc:"Reason for the verdict; Sentinel requires it to close."`
+	UpdateTicket         bool                        `json:"updateTicket,omitempty" desc:"Also close the linked service ticket (needs ticketId)."`
+	TicketID             string                      `json:"ticketId,omitempty" jsonschema:"maxLength=200" desc:"Linked service ticket id."`
+	DryRun               bool                        `json:"dryRun,omitempty" desc:"Only show the change; make none."`
+}
+
+// Rules states what a flat schema cannot: they reach both the input schema
+// (as if/then) and the validation.
+func (UpdateStatusInput) Rules() []schema.Rule {
+	closed := string(client.StatusClosed)
+	return []schema.Rule{
+		schema.RequiredWhen{When: map[string]any{"status": closed}, Require: []string{"comment"},
+			Why: "every closure must say why (this server's policy)"},
+		schema.RequiredWhen{When: map[string]any{"status": closed, "source": string(client.SourceSentinel)},
+			Require: []string{"classification", "classificationReason"},
+			Why:     "Sentinel requires a classification and a reason to close an incident"},
+		schema.RequiredWhen{When: map[string]any{"updateTicket": true}, Require: []string{"ticketId"},
+			Why: "updateTicket needs the ticket's id"},
+	}
+}
+
+// StatusState is the part of an incident a status change touches.
+type StatusState struct {
+	Status               string `json:"status"`
+	Classification       string `json:"classification,omitempty"`
+	ClassificationReason string `json:"classificationReason,omitempty"`
+	TicketID             string `json:"ticketId,omitempty"`
+}
+
+// UpdateStatusOutput shows the incident's state before and after.
+type UpdateStatusOutput struct {
+	WorkspaceID string      `json:"workspaceId"`
+	Source      string      `json:"source"`
+	IncidentID  string      `json:"incidentId"`
+	Before      StatusState `json:"before"`
+	After       StatusState `json:"after"`
+	DryRun      bool        `json:"dryRun,omitempty" desc:"Nothing was changed."`
+	Comment     string      `json:"comment,omitempty"`
+	RequestID   string      `json:"requestId,omitempty"`
+}
+
+// UpdateStatus is the update_status tool: every field of the v2 status change.
+func UpdateStatus(d Deps) Tool {
+	return newTool(spec[UpdateStatusInput, UpdateStatusOutput]{
+		name:  "update_status",
+		title: "Update incident status",
+		description: "Change an incident's status (New, Active, Closed). Closing needs a comment saying why; " +
+			"Sentinel also needs classification and classificationReason. The comment is posted as the AI agent's. " +
+			"dryRun shows the change without making it.",
+		scope: client.ScopeIncidentsWrite,
+		hints: hints{destructive: true, openWorld: true},
+		handle: func(ctx context.Context, in UpdateStatusInput) (UpdateStatusOutput, error) {
+			return updateStatus(ctx, d, in)
+		},
+		text: renderStatusChange,
+	})
+}
+
+func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStatusOutput, error) {
+	sess, err := d.Session(ctx)
+	if err != nil {
+		return UpdateStatusOutput{}, err
+	}
+	ref := in.Ref()
+	out := UpdateStatusOutput{WorkspaceID: ref.WorkspaceID, Source: string(ref.Source), IncidentID: ref.IncidentID, DryRun: in.DryRun}
+	before, err := sess.Client.GetIncident(ctx, ref, false)
+	if err != nil {
+		return out, fmt.Errorf("read incident %s before the change: %w", ref.IncidentID, err)
+	}
+	out.Before = stateOf(before.Incident)
+
+	req := client.UpdateStatusRequest{Status: in.Status, UpdateTicket: in.UpdateTicket}
+	if in.Comment != "" {
+		out.Comment = attribute(AgentName(ctx, sess.AgentName), in.Comment)
+		req.Comment = &out.Comment
+	}
+	if in.Classification != "" {
+		req.Classification = &in.Classification
+	}
+	if in.ClassificationReason != "" {
+		req.ClassificationReason = &in.ClassificationReason
+	}
+	if in.TicketID != "" {
+		req.TicketID = &in.TicketID
+	}
+	if in.DryRun {
+		out.After = predictState(out.Before, req)
+		return out, nil
+	}
+
+	meta, err := sess.Client.UpdateStatus(ctx, ref, req)
+	if err != nil {
+		return out, fmt.Errorf("update status of %s: %w", ref.IncidentID, err)
+	}
+	out.RequestID = meta.RequestID
+	d.changed(ctx, ref)
+	after, err := sess.Client.GetIncident(ctx, ref, false)
+	if err != nil {
+		// The change landed; only the confirmation read failed.
+		out.After = predictState(out.Before, req)
+		return out, nil
+	}
+	out.After = stateOf(after.Incident)
+	return out, nil
+}
+
+func stateOf(inc client.Incident) StatusState {
+	s := StatusState{Status: string(inc.Status)}
+	if inc.Classification != nil {
+		s.Classification = string(*inc.Classification)
+	}
+	if inc.ClassificationReason != nil {
+		s.ClassificationReason = string(*inc.ClassificationReason)
+	}
+	if inc.TicketID != nil {
+		s.TicketID = *inc.TicketID
+	}
+	return s
+}
+
+// predictState is what a status change would make of the state: a
+// classification applies when closing, and reopening clears it.
+func predictState(before StatusState, req client.UpdateStatusRequest) StatusState {
+	after := before
+	after.Status = string(req.Status)
+	switch {
+	case req.Status == client.StatusClosed:
+		if req.Classification != nil {
+			after.Classification = string(*req.Classification)
+		}
+		if req.ClassificationReason != nil {
+			after.ClassificationReason = string(*req.ClassificationReason)
+		}
+	case before.Status == string(client.StatusClosed):
+		after.Classification, after.ClassificationReason = "", ""
+	}
+	if req.TicketID != nil {
+		after.TicketID = *req.TicketID
+	}
+	return after
+}
+
+func renderStatusChange(o UpdateStatusOutput) string {
+	var b strings.Builder
+	verb := "changed"
+	if o.DryRun {
+		verb = "would change (dry run, nothing changed)"
+	}
+	fmt.Fprintf(&b, "%s incident %s in workspace %s %s: %s → %s", o.Source, o.IncidentID, o.WorkspaceID, verb,
+		describeState(o.Before), describeState(o.After))
+	if o.Comment != "" {
+		fmt.Fprintf(&b, "\ncomment: %s", oneLine(o.Comment, 300))
+	}
+	if o.RequestID != "" {
+		fmt.Fprintf(&b, "\nrequest id: %s", o.RequestID)
+	}
+	return b.String()
+}
+
+func describeState(s StatusState) string {
+	out := s.Status
+	if s.Classification != "" {
+		out += " (" + s.Classification
+		if s.ClassificationReason != "" {
+			out += "/" + s.ClassificationReason
+		}
+		out += ")"
+	}
+	return out
+}
