@@ -54,7 +54,9 @@ func render(name string, data any) (string, error) {
 // untrusted renders data from ContraForce as indented JSON, for a fenced
 // block in a prompt. JSON keeps the fence intact whatever the data says: a
 // string cannot hold a raw newline, so no line of the block can close the
-// fence or pose as the prompt's own text.
+// fence or pose as the prompt's own text. "<" and ">" are escaped as well
+// (they occur only inside JSON strings), so the data cannot even quote the
+// prompt's <<<END …>>> marker.
 func untrusted(v any) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -63,5 +65,8 @@ func untrusted(v any) (string, error) {
 	if err := enc.Encode(v); err != nil {
 		return "", fmt.Errorf("internal error: the incident data could not be encoded: %w", err)
 	}
-	return string(schema.SafeJSON(bytes.TrimRight(b.Bytes(), "\n"))), nil
+	out := string(schema.SafeJSON(bytes.TrimRight(b.Bytes(), "\n")))
+	return angleEscaper.Replace(out), nil
 }
+
+var angleEscaper = strings.NewReplacer("<", `\u003c`, ">", `\u003e`)

@@ -199,7 +199,7 @@ func renderList(o ListIncidentsOutput) string {
 		b.WriteString(" (more: pass nextCursor)")
 	}
 	for _, r := range o.Incidents {
-		fmt.Fprintf(&b, "\n- [%s %s] %s #%d %s | workspaceId=%s incidentId=%s | created %s, %d alerts",
+		fmt.Fprintf(&b, "\n- [%s %s] %s #%d %s | workspaceId=%s incidentId=%s | created %s, alerts %d",
 			r.Severity, r.Status, r.Source, r.Number, r.Title, r.WorkspaceID, r.IncidentID, r.Created, r.Alerts)
 		if r.Assignee != "" {
 			fmt.Fprintf(&b, ", assigned to %s", r.Assignee)

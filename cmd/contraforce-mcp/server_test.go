@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/client/emulator"
+	"github.com/contraforce/contraforce-mcp/tools"
+)
+
+// newTestSession returns a session on a fresh emulator.
+func newTestSession(t *testing.T, scopes []client.Scope, readOnly bool) *tools.Session {
+	t.Helper()
+	api := httptest.NewServer(emulator.New(emulator.Options{}))
+	t.Cleanup(api.Close)
+	c, err := client.New(client.Config{BaseURL: api.URL + "/api/v2", ClientID: emulator.DemoClientID, ClientSecret: emulator.DemoClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tools.Session{Client: c, Scopes: scopes, ReadOnly: readOnly}
+}
+
+// connect returns an initialized in-process MCP client of the server.
+func connect(t *testing.T, sess *tools.Session) *mcpclient.Client {
+	t.Helper()
+	srv, _ := newMCPServer(serverDeps{
+		Session: func(context.Context) (*tools.Session, error) { return sess, nil },
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	c, err := mcpclient.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestScopesAndReadOnlyDecideTheTools: a tool whose scope the operator did
+// not declare, or a write tool under --read-only, is neither listed nor
+// callable.
+func TestScopesAndReadOnlyDecideTheTools(t *testing.T) {
+	all := []string{"list_incidents", "get_incident", "update_status", "add_comment", "assign"}
+	tests := []struct {
+		name     string
+		scopes   []client.Scope
+		readOnly bool
+		want     []string
+	}{
+		{"default scopes", defaultScopes, false, all},
+		{"read scope only", []client.Scope{client.ScopeIncidentsRead}, false, []string{"list_incidents", "get_incident"}},
+		{"no comment scope", []client.Scope{client.ScopeIncidentsRead, client.ScopeIncidentsWrite}, false,
+			[]string{"list_incidents", "get_incident", "update_status", "assign"}},
+		{"read-only switch", defaultScopes, true, []string{"list_incidents", "get_incident"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := connect(t, newTestSession(t, tt.scopes, tt.readOnly))
+			ctx := context.Background()
+			res, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tool := range res.Tools {
+				got = append(got, tool.Name)
+			}
+			slices.Sort(got) // mcp-go lists tools by name
+			want := slices.Sorted(slices.Values(tt.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("offered %v, want %v", got, tt.want)
+			}
+			for _, name := range all {
+				if slices.Contains(tt.want, name) {
+					continue
+				}
+				req := mcp.CallToolRequest{}
+				req.Params.Name = name
+				req.Params.Arguments = map[string]any{}
+				if _, err := c.CallTool(ctx, req); err == nil {
+					t.Errorf("%s is not offered but could be called", name)
+				}
+			}
+		})
+	}
+}
