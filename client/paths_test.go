@@ -149,7 +149,10 @@ func TestOperationPaths(t *testing.T) {
 		{func() error { _, err := c.GetIncident(ctx, ref, false); return err }, seenRequest{method: "GET", escapedPath: base, rawQuery: "withDetails=false"}, "get"},
 		{func() error { _, err := c.ListComments(ctx, ref); return err }, seenRequest{method: "GET", escapedPath: base + "/comments"}, "comments"},
 		{func() error { _, _, err := c.AddComment(ctx, ref, AddCommentRequest{Content: "x"}); return err }, seenRequest{method: "POST", escapedPath: base + "/comments"}, "add comment"},
-		{func() error { _, err := c.UpdateStatus(ctx, ref, UpdateStatusRequest{Status: StatusActive}); return err }, seenRequest{method: "PUT", escapedPath: base + "/status"}, "status"},
+		{func() error {
+			_, err := c.UpdateStatus(ctx, ref, UpdateStatusRequest{Status: StatusActive})
+			return err
+		}, seenRequest{method: "PUT", escapedPath: base + "/status"}, "status"},
 		{func() error { _, err := c.Assign(ctx, ref, AssignRequest{Email: "a@b.c"}); return err }, seenRequest{method: "PUT", escapedPath: base + "/assignee"}, "assign"},
 		{func() error { _, err := c.GetEvidence(ctx, ref); return err }, seenRequest{method: "GET", escapedPath: base + "/evidence"}, "evidence"},
 		{func() error { _, err := c.ListUsers(ctx); return err }, seenRequest{method: "GET", escapedPath: "/api/v2/users"}, "users"},

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -178,7 +179,7 @@ func TestRetryAfter(t *testing.T) {
 	t.Run("HTTP-date", func(t *testing.T) {
 		date := now.Add(90 * time.Second).Format(http.TimeFormat)
 		s := &script{steps: []func(http.ResponseWriter, *http.Request){status(503, date), ok}}
-		c, _, rec := newTestClient(t, s, clock)
+		c, _, rec := newTestClient(t, s, clock, func(c *Config) { c.MaxRetryTime = 5 * time.Minute })
 		if _, err := c.ListUsers(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -289,6 +290,8 @@ func TestContextCancellation(t *testing.T) {
 	t.Run("in flight", func(t *testing.T) {
 		arrived := make(chan struct{}, 1)
 		hang := func(w http.ResponseWriter, r *http.Request) {
+			// Reading the body lets the server notice the client hanging up.
+			_, _ = io.Copy(io.Discard, r.Body)
 			arrived <- struct{}{}
 			<-r.Context().Done()
 		}
@@ -347,6 +350,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	hang := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
 		select {
 		case <-r.Context().Done():
 		case <-release:

@@ -93,7 +93,7 @@ func shiftHandoff(ctx context.Context, d Deps, given map[string]string) (*mcp.Ge
 	if err != nil {
 		return nil, fmt.Errorf("prompt %s: %v", name, err)
 	}
-	end := d.now().UTC()
+	end := d.now().UTC().Truncate(time.Second) // the window shown is the window used
 	start := end.Add(-time.Duration(hours) * time.Hour)
 	data, err := openIncidents(ctx, api, args["workspaceId"], start, end)
 	if err != nil {

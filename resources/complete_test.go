@@ -120,7 +120,13 @@ func TestCompleteCachesListCalls(t *testing.T) {
 	s := e.connect(t, true)
 	before := e.emu.Stats().Requests[emulator.EndpointListIncidents]
 	parallel(8, func(int) {
-		complete(t, s, resources.IncidentTemplate, "workspaceId", "", nil)
+		_, err := s.Complete(t.Context(), mcp.CompleteRequest{Params: mcp.CompleteParams{
+			Ref:      mcp.ResourceReference{Type: "ref/resource", URI: resources.IncidentTemplate},
+			Argument: mcp.CompleteArgument{Name: "workspaceId"},
+		}})
+		if err != nil {
+			t.Error(err) // not Fatal: this is not the test's goroutine
+		}
 	})
 	complete(t, s, resources.IncidentTemplate, "incidentId", "", map[string]string{"workspaceId": emulator.WorkspaceOwnerID})
 	if n := e.emu.Stats().Requests[emulator.EndpointListIncidents] - before; n != 1 {

@@ -59,4 +59,8 @@
 // comment); the evidence never changes through this server. In a multi-tenant
 // server NotifierOptions.Tenant keeps each tenant's incident activity from
 // the others' sessions, even those that subscribed to a guessed URI.
+// Delivery never blocks a tool: a session whose notification queue is full
+// misses the notification. At most 1000 URIs are tracked per session or
+// listen stream (mcp-go has already acknowledged a subscription when the
+// hooks run, so one over the bound is acknowledged but never notified).
 package resources

@@ -74,8 +74,7 @@ func (e *env) connect(t *testing.T, legacy bool) *session {
 	c.OnNotification(func(n mcp.JSONRPCNotification) {
 		select {
 		case s.got <- n:
-		default:
-			t.Errorf("notification buffer full; dropped %s", n.Method)
+		default: // a test expecting it fails on its bounded wait
 		}
 	})
 	ctx := t.Context()

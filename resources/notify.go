@@ -45,10 +45,17 @@ type NotifierOptions struct {
 	// change is delivered only to subscribers of the same tenant. Nil means
 	// a single-tenant server (stdio, or one credential for everyone).
 	Tenant func(ctx context.Context) string
-	// Logger receives debug logs of deliveries and dropped notifications;
-	// nil discards them.
+	// Logger receives debug logs of deliveries and dropped notifications,
+	// and a warning when a session exceeds the subscription bound; nil
+	// discards them.
 	Logger *slog.Logger
 }
+
+// maxSubscriptions bounds the URIs tracked per session (or listen stream),
+// so that a client cannot grow the server's memory without limit; mcp-go
+// acknowledges a subscription before the hooks run, so the ones over the
+// bound are acknowledged but never notified (and logged).
+const maxSubscriptions = 1000
 
 // subscriber is one session's subscriptions, with what delivering to it
 // needs: its server, its session, and the tenant it subscribed as.
@@ -138,6 +145,22 @@ func (n *Notifier) subscribe(ctx context.Context, uri string) {
 		sub = n.newSubscriber(ctx, s)
 		n.legacy[s.SessionID()] = sub
 	}
+	if sub.tenant != n.tenantOf(ctx) {
+		// A session belongs to one tenant: never let a request of another
+		// tenant that presents its id add to what it is told.
+		n.log.Warn("resource subscription ignored: the session belongs to another tenant", "session", s.SessionID())
+		return
+	}
+	sub.add(n.log, uri)
+}
+
+// add tracks uri, within maxSubscriptions.
+func (sub *subscriber) add(log *slog.Logger, uri string) {
+	if _, ok := sub.uris[uri]; !ok && len(sub.uris) >= maxSubscriptions {
+		log.Warn("resource subscription ignored: too many subscriptions", "session", sub.session.SessionID(),
+			"limit", maxSubscriptions)
+		return
+	}
 	sub.uris[uri] = resolve(uri)
 }
 
@@ -163,7 +186,7 @@ func (n *Notifier) openListen(ctx context.Context, req *mcp.SubscriptionsListenR
 	}
 	sub := n.newSubscriber(ctx, s)
 	for _, uri := range req.Params.Notifications.ResourceSubscriptions {
-		sub.uris[uri] = resolve(uri)
+		sub.add(n.log, uri)
 	}
 	n.mu.Lock()
 	n.listen[req] = sub

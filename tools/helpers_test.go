@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,16 +98,29 @@ func newServer(deps tools.Deps) *server.MCPServer {
 	return srv
 }
 
+// noDeps are dependencies for tests that never call a tool.
+func noDeps() tools.Deps {
+	return tools.Deps{Session: func(context.Context) (*tools.Session, error) {
+		return nil, errors.New("no session in this test")
+	}}
+}
+
 // connect serves the tools with sess and connects a client that introduces
 // itself as clientName.
 func connect(t *testing.T, sess *tools.Session, clientName string) *conn {
 	t.Helper()
-	deps := tools.Deps{Session: func(context.Context) (*tools.Session, error) { return sess, nil }}
-	return connectServer(t, newServer(deps), clientName)
+	return connectDeps(t, tools.Deps{Session: func(context.Context) (*tools.Session, error) { return sess, nil }}, clientName)
 }
 
-// connectServer connects an in-process client to srv.
-func connectServer(t *testing.T, srv *server.MCPServer, clientName string) *conn {
+// connectDeps serves the tools with deps and connects a client.
+func connectDeps(t *testing.T, deps tools.Deps, clientName string) *conn {
+	t.Helper()
+	return connectServer(t, newServer(deps), clientName, "")
+}
+
+// connectServer connects an in-process client to srv; protocol pins the
+// protocol version ("" lets the client negotiate the newest).
+func connectServer(t *testing.T, srv *server.MCPServer, clientName, protocol string) *conn {
 	t.Helper()
 	c, err := mcpclient.NewInProcessClient(srv)
 	if err != nil {
@@ -119,6 +133,7 @@ func connectServer(t *testing.T, srv *server.MCPServer, clientName string) *conn
 	}
 	var init mcp.InitializeRequest
 	init.Params.ClientInfo = mcp.Implementation{Name: clientName, Version: "1.0.0"}
+	init.Params.ProtocolVersion = protocol
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
@@ -276,7 +291,7 @@ func toolSchemas(t *testing.T) map[string]toolSchema {
 
 func compileSchemas() (map[string]toolSchema, error) {
 	out := map[string]toolSchema{}
-	srv := newServer(tools.Deps{Session: func(context.Context) (*tools.Session, error) { return nil, nil }})
+	srv := newServer(noDeps())
 	for _, st := range srv.ListTools() {
 		def := st.Tool
 		in, err := compileSchema(def.Name+".input", def.RawInputSchema)

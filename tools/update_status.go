@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -104,6 +105,20 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 		out.After = predictState(out.Before, req)
 		return out, nil
 	}
+	if in.Status == client.StatusClosed {
+		policy := d.ConfirmClose
+		if policy == "" {
+			policy = ConfirmAuto
+		}
+		err := confirm(ctx, policy, closeQuestion(before.Incident, out, predictState(out.Before, req)))
+		if errors.Is(err, errDeclined) {
+			return out, refuse("Not closed: the user declined to confirm, so incident %s is unchanged (status %s). Ask the user how to proceed.",
+				ref.IncidentID, out.Before.Status)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
 
 	meta, err := sess.Client.UpdateStatus(ctx, ref, req)
 	if err != nil {
@@ -119,6 +134,13 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	}
 	out.After = stateOf(after.Incident)
 	return out, nil
+}
+
+// closeQuestion is what the human is asked before a closure: which
+// incident, what changes, and the comment that will say why.
+func closeQuestion(inc client.Incident, out UpdateStatusOutput, after StatusState) string {
+	return schema.SafeText(fmt.Sprintf("Close %s incident #%d %q (workspace %s)?\nStatus: %s → %s\nComment: %s",
+		out.Source, inc.Number, cut(inc.Title, 200), out.WorkspaceID, describeState(out.Before), describeState(after), cut(out.Comment, 1000)))
 }
 
 func stateOf(inc client.Incident) StatusState {

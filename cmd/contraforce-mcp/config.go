@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/tools"
 )
 
 // config is the server's configuration: flags, each with an environment
@@ -29,6 +31,7 @@ type config struct {
 	Timeout          time.Duration
 	LogLevel         slog.Level
 	Demo             bool
+	ConfirmClose     tools.ConfirmPolicy
 }
 
 // defaultScopes are the incident scopes a triage agent's credential holds.
@@ -46,7 +49,7 @@ type flagSpec struct {
 // default is its environment variable when set; getenv stands in for
 // os.Getenv in tests.
 func commonFlags(fs *flag.FlagSet, c *config, getenv func(string) string) func() error {
-	var secret, scopes, workspaces, level string
+	var secret, scopes, workspaces, level, confirm string
 	str := func(p *string, f flagSpec, def string) {
 		if v := getenv(f.env); v != "" {
 			def = v
@@ -68,6 +71,7 @@ func commonFlags(fs *flag.FlagSet, c *config, getenv func(string) string) func()
 	str(&level, flagSpec{"log-level", envPrefix + "LOG_LEVEL", "log level on stderr: debug, info, warn, error"}, "info")
 	timeout := "30s"
 	str(&timeout, flagSpec{"timeout", envPrefix + "TIMEOUT", "timeout of one API request"}, timeout)
+	str(&confirm, flagSpec{"confirm-close", envPrefix + "CONFIRM_CLOSE", "when closing asks the human first: auto (when the client supports elicitation), always (refuse when it cannot), never"}, string(tools.ConfirmAuto))
 	boolean(&c.Demo, flagSpec{"demo", envPrefix + "DEMO", "run against the embedded ContraForce emulator on loopback, with its demo data and credential"})
 
 	// finish runs after fs.Parse: it converts and checks the strings.
@@ -79,6 +83,10 @@ func commonFlags(fs *flag.FlagSet, c *config, getenv func(string) string) func()
 			errs = append(errs, err)
 		}
 		c.Workspaces = splitList(workspaces)
+		c.ConfirmClose = tools.ConfirmPolicy(confirm)
+		if !slices.Contains(c.ConfirmClose.Values(), c.ConfirmClose) {
+			errs = append(errs, fmt.Errorf("--confirm-close %q: use auto, always or never", confirm))
+		}
 		if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 			errs = append(errs, fmt.Errorf("--log-level %q: use debug, info, warn or error", level))
 		}

@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "stdio":
 		return runStdio(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "contraforce-mcp %s\n", client.Version)
 		return 0

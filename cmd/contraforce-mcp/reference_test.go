@@ -4,8 +4,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/contraforce/contraforce-mcp/tools"
 )
 
 // TestReadmeReference fails when the README's generated reference is stale.
@@ -21,7 +19,7 @@ func TestReadmeReference(t *testing.T) {
 	if begin < 0 || end < begin {
 		t.Fatalf("README.md lacks the markers %q … %q", refBegin, refEnd)
 	}
-	want := refBegin + "\n\n" + reference(newSurface(tools.Deps{})) + refEnd
+	want := refBegin + "\n\n" + reference(newSurface(surfaceDeps{})) + refEnd
 	got := readme[begin : end+len(refEnd)]
 	if got == want {
 		return

@@ -11,6 +11,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/prompts"
+	"github.com/contraforce/contraforce-mcp/resources"
 	"github.com/contraforce/contraforce-mcp/tools"
 )
 
@@ -22,18 +24,51 @@ type serverDeps struct {
 	// Session resolves the calling session's credential and policy.
 	Session func(ctx context.Context) (*tools.Session, error)
 	Logger  *slog.Logger
+	// ConfirmClose is the operator's confirmation policy for closures.
+	ConfirmClose tools.ConfirmPolicy
+	// ToolMiddleware wrap every tool call, outermost first: the hosted
+	// server's metrics and shutdown handling, the audit log.
+	ToolMiddleware []server.ToolHandlerMiddleware
 }
 
 // newMCPServer builds the MCP server from the one list. Tools a session's
 // scopes or read-only switch exclude are neither listed nor callable
-// (mcp-go applies the filter to tools/call too).
+// (mcp-go applies the filter to tools/call too), and neither are the
+// prompts that lead to them.
 func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
-	s := newSurface(tools.Deps{Session: d.Session})
-	srv := server.NewMCPServer(serverName, client.Version,
+	apiClient := func(ctx context.Context) (*client.Client, error) {
+		sess, err := d.Session(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return sess.Client, nil
+	}
+	notifier := resources.NewNotifier(resources.NotifierOptions{
+		Logger: d.Logger,
+		Tenant: func(ctx context.Context) string {
+			if sess, err := d.Session(ctx); err == nil {
+				return sess.Tenant
+			}
+			return ""
+		},
+	})
+	s := newSurface(surfaceDeps{
+		Tools:     tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose},
+		Resources: resources.Deps{Client: apiClient},
+		Prompts:   prompts.Deps{Client: apiClient},
+	})
+	hooks := callLogHooks(d.Logger)
+	notifier.AddHooks(hooks)
+	completer := resources.NewCompleter(resources.Deps{Client: apiClient})
+
+	opts := []server.ServerOption{
 		server.WithTitle("ContraForce incidents"),
 		server.WithInstructions(instructions(s)),
 		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(true, false),
+		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
+		server.WithResourceRecovery(),
 		server.WithLogger(d.Logger),
 		server.WithToolFilter(func(ctx context.Context, offered []mcp.Tool) []mcp.Tool {
 			sess, err := d.Session(ctx)
@@ -42,10 +77,25 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 			}
 			return slices.DeleteFunc(offered, func(t mcp.Tool) bool { return !allowed(s, sess, t.Name) })
 		}),
-		server.WithHooks(callLogHooks(d.Logger)),
-	)
+		server.WithPromptFilter(func(ctx context.Context, offered []mcp.Prompt) []mcp.Prompt {
+			sess, err := d.Session(ctx)
+			if err != nil {
+				return nil
+			}
+			return slices.DeleteFunc(offered, func(p mcp.Prompt) bool { return !promptAllowed(s, sess, p.Name) })
+		}),
+		server.WithHooks(hooks),
+	}
+	opts = append(opts, completer.ServerOptions()...)
+	srv := server.NewMCPServer(serverName, client.Version, opts...)
+	srv.Use(d.ToolMiddleware...)
 	for _, t := range s.Tools {
 		srv.AddTool(t.Def, t.Handler)
+	}
+	srv.AddResourceTemplates(s.Templates...)
+	srv.AddResources(s.Resources...)
+	for _, p := range s.Prompts {
+		srv.AddPrompt(p.Def, p.Handler)
 	}
 	return srv, s
 }
@@ -55,6 +105,22 @@ func allowed(s surface, sess *tools.Session, name string) bool {
 	for _, t := range s.Tools {
 		if t.Def.Name == name {
 			return slices.Contains(sess.Scopes, t.Scope) && (t.ReadOnly() || !sess.ReadOnly)
+		}
+	}
+	return false
+}
+
+// promptAllowed offers a prompt only to a session that may use every tool
+// the prompt directs the agent to.
+func promptAllowed(s surface, sess *tools.Session, name string) bool {
+	for _, p := range s.Prompts {
+		if p.Def.Name == name {
+			for _, tool := range p.Tools {
+				if !allowed(s, sess, tool) {
+					return false
+				}
+			}
+			return !(p.Writes && sess.ReadOnly)
 		}
 	}
 	return false
@@ -73,7 +139,14 @@ func instructions(s surface) string {
 		}
 		b.WriteString(t.Def.Name)
 	}
-	b.WriteString(".")
+	b.WriteString(". Prompts: ")
+	for i, p := range s.Prompts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.Def.Name)
+	}
+	b.WriteString(". The allowed values and closure rules are in the resource " + resources.ClosurePolicyURI + ".")
 	return b.String()
 }
 

@@ -55,8 +55,9 @@ func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer cleanup()
 	srv, surf := newMCPServer(serverDeps{
-		Session: func(context.Context) (*tools.Session, error) { return sess, nil },
-		Logger:  log,
+		Session:      func(context.Context) (*tools.Session, error) { return sess, nil },
+		Logger:       log,
+		ConfirmClose: cfg.ConfirmClose,
 	})
 
 	offered := 0

@@ -121,5 +121,7 @@ func writeError(w http.ResponseWriter, env envelope, status int, reason, msg str
 		body = b
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
 }

@@ -95,6 +95,8 @@ type reservation struct {
 	p         *principal
 	transport Transport
 	sess      atomic.Pointer[session]
+	// streamCancel ends the SSE stream that is the session.
+	streamCancel context.CancelFunc
 }
 
 // limitError is a refused session: over the server's or the tenant's limit.
@@ -151,6 +153,9 @@ func (g *registry) reserve(p *principal, tr Transport) (*reservation, error) {
 func (g *registry) bind(res *reservation) *session {
 	s := &session{id: newSessionID(), transport: res.transport, tenant: res.p.tenant, fingerprint: res.p.fingerprint}
 	s.touch(g.now())
+	if res.streamCancel != nil {
+		s.addStream(res.streamCancel)
+	}
 	g.mu.Lock()
 	g.byID[s.id] = s
 	g.mu.Unlock()

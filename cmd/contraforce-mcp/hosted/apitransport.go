@@ -1,0 +1,170 @@
+package hosted
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// NewAPIHTTPClient returns the HTTP client every tenant's API client shares:
+// one tuned pool of keep-alive connections to the API host, no redirects
+// (the base URL is the operator's; a redirect must not send a credential
+// elsewhere), and the metrics RoundTripper. m may be nil (no metrics).
+func NewAPIHTTPClient(m *Metrics) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64 // every tenant talks to the same API host
+	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ExpectContinueTimeout = time.Second
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.ForceAttemptHTTP2 = true
+	return &http.Client{
+		Transport:     &apiTransport{next: t, m: m},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// apiTransport observes every API attempt: latency and status for the
+// metrics, and, inside an audited tool call, the write's outcome, request id
+// and error code for the audit record.
+type apiTransport struct {
+	next http.RoundTripper
+	m    *Metrics
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	endpoint := apiEndpoint(req.Method, req.URL.Path)
+	code := "error"
+	if err == nil {
+		code = strconv.Itoa(resp.StatusCode)
+	}
+	if t.m != nil {
+		t.m.apiRequests.add(1, endpoint, req.Method, code)
+		t.m.apiDuration.observe(time.Since(start).Seconds(), endpoint)
+	}
+	if rec := recorderFrom(req.Context()); rec != nil && req.Method != http.MethodGet {
+		call := apiCall{endpoint: endpoint, method: req.Method}
+		if err != nil {
+			call.noAnswer = true
+		} else {
+			call.status = resp.StatusCode
+			call.requestID = resp.Header.Get("X-Request-Id")
+			if resp.StatusCode >= 400 {
+				call.code = peekErrorCode(resp)
+			}
+		}
+		rec.add(call)
+	}
+	return resp, err
+}
+
+// apiEndpoint names an API path by its shape (ids would make unbounded
+// label values), from the end, so that any base path works.
+func apiEndpoint(method, path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	last := func(i int) string {
+		if len(segs) > i {
+			return segs[len(segs)-1-i]
+		}
+		return ""
+	}
+	switch {
+	case last(0) == "across-workspaces" && last(1) == "incidents":
+		return "list_incidents"
+	case last(0) == "users":
+		return "users"
+	case last(4) == "workspaces" && last(2) == "incidents":
+		return "get_incident"
+	case last(5) == "workspaces" && last(3) == "incidents":
+		switch last(0) {
+		case "comments":
+			if method == http.MethodPost {
+				return "add_comment"
+			}
+			return "list_comments"
+		case "status":
+			return "update_status"
+		case "assignee":
+			return "assign"
+		case "evidence":
+			return "evidence"
+		}
+	}
+	return "other"
+}
+
+// peekErrorCode reads the error code of a problem+json (or legacy
+// {"error":{"code"}}) body and puts the bytes back for the client.
+func peekErrorCode(resp *http.Response) string {
+	const limit = 64 << 10
+	head, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	if err != nil {
+		return ""
+	}
+	var body struct {
+		Code  string `json:"code"`
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(head, &body) != nil {
+		return ""
+	}
+	if body.Code != "" {
+		return body.Code
+	}
+	return body.Error.Code
+}
+
+// apiCall is one API write attempt seen during a tool call.
+type apiCall struct {
+	endpoint, method string
+	status           int
+	requestID, code  string
+	noAnswer         bool
+}
+
+// recorder collects the API writes of one tool call.
+type recorder struct {
+	mu    sync.Mutex
+	calls []apiCall
+}
+
+func (r *recorder) add(c apiCall) {
+	r.mu.Lock()
+	r.calls = append(r.calls, c)
+	r.mu.Unlock()
+}
+
+// last returns the last write attempt, if any.
+func (r *recorder) last() (apiCall, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.calls) == 0 {
+		return apiCall{}, false
+	}
+	return r.calls[len(r.calls)-1], true
+}
+
+func withRecorder(ctx context.Context, r *recorder) context.Context {
+	return context.WithValue(ctx, recorderKey, r)
+}
+
+func recorderFrom(ctx context.Context) *recorder {
+	r, _ := ctx.Value(recorderKey).(*recorder)
+	return r
+}

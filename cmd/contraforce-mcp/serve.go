@@ -1,0 +1,443 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/client/emulator"
+	"github.com/contraforce/contraforce-mcp/cmd/contraforce-mcp/hosted"
+)
+
+const serveUsage = `Usage: contraforce-mcp serve [flags]
+       contraforce-mcp serve token
+
+Serves MCP over HTTP for agent platforms and remote clients, on one listener:
+  /mcp            streamable HTTP (POST, GET, DELETE)
+  /sse, /message  the older SSE transport
+  /healthz        liveness;  /readyz  readiness (the ContraForce API answers)
+  /metrics        Prometheus metrics
+
+Every MCP request needs "Authorization: Bearer <token>". The operator maps
+each token's SHA-256 to a tenant (its ContraForce credential and policy) in a
+tenants file, or gives one --token-sha256 for the credential of the common
+flags. "contraforce-mcp serve token" prints a new token and its hash.
+
+With --demo it serves the embedded emulator's demo data and, unless a token
+is configured, prints a fresh token and client configurations.
+
+Flags:
+`
+
+// serveConfig is the configuration of the serve command.
+type serveConfig struct {
+	config
+	Addr                 string
+	TenantsFile          string
+	TenantsJSON          string // CONTRAFORCE_TENANTS
+	TokenSHA256          []string
+	InsecureNoAuth       bool
+	Passthrough          bool
+	Stateless            bool
+	AllowedHosts         []string
+	AllowedOrigins       []string
+	CORSOrigins          []string
+	MaxBody              int64
+	MaxSessions          int
+	MaxSessionsPerTenant int
+	ToolCallsPerSecond   float64
+	ToolCallBurst        int
+	SessionIdleTTL       time.Duration
+	KeepAlive            time.Duration
+	ReadTimeout          time.Duration
+	WriteTimeout         time.Duration
+	IdleTimeout          time.Duration
+	ShutdownTimeout      time.Duration
+	AuditLog             string
+	TLSCert, TLSKey      string
+}
+
+// runServe runs the serve command until ctx ends (SIGTERM, SIGINT).
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "token" {
+		return runToken(args[1:], stdout, stderr)
+	}
+	sc, code := parseServeFlags(args, stderr, getenv)
+	if code >= 0 {
+		return code
+	}
+	log := newLogger(stderr, sc.LogLevel)
+	inst, err := newServe(sc, log, stderr, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "contraforce-mcp serve: %v\n", err)
+		return 2
+	}
+	defer inst.cleanup()
+	ln, err := net.Listen("tcp", sc.Addr)
+	if err != nil {
+		log.Error("cannot listen", "addr", sc.Addr, "err", err)
+		return 1
+	}
+	base := publicURL(ln.Addr(), sc.TLSCert != "")
+	log.Info("contraforce-mcp serving MCP over HTTP", "version", client.Version, "streamable", base+"/mcp", "sse", base+"/sse",
+		"api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless)
+	if inst.token != "" || sc.InsecureNoAuth {
+		fmt.Fprint(stderr, connectHintHTTP(base, inst.token))
+	}
+	if err := inst.srv.Serve(ctx, ln); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	log.Info("stopped; bye")
+	return 0
+}
+
+// parseServeFlags parses the flags; code is -1 to go on, else the exit code.
+func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, int) {
+	var sc serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	finish := commonFlags(fs, &sc.config, getenv)
+	fe := flagEnv{fs: fs, getenv: getenv}
+	fe.str(&sc.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address; anything but loopback needs tokens (0.0.0.0:8080 in a container)")
+	fe.str(&sc.TenantsFile, "tenants-file", "TENANTS_FILE", "", "JSON file mapping token hashes to tenants (credential and policy); CONTRAFORCE_TENANTS may hold the same JSON")
+	tokens := fe.str(nil, "token-sha256", "TOKEN_SHA256", "", "comma-separated SHA-256 of the bearer tokens of the single tenant (the common credential flags' credential)")
+	fe.boolean(&sc.InsecureNoAuth, "insecure-no-auth", "INSECURE_NO_AUTH", "accept MCP requests without a token (refused unless --addr is loopback)")
+	fe.boolean(&sc.Passthrough, "credential-passthrough", "CREDENTIAL_PASSTHROUGH", "store no ContraForce credential: callers send theirs in "+hosted.HeaderClientID+" and "+hosted.HeaderClientSecret+" (with the bearer token)")
+	fe.boolean(&sc.Stateless, "stateless", "STATELESS", "streamable HTTP without sessions (any replica can answer; no server-to-client stream)")
+	hosts := fe.str(nil, "allowed-hosts", "ALLOWED_HOSTS", "", `extra Host names to answer for (default: the listen host, localhost, 127.0.0.1, [::1]; "*" turns the check off)`)
+	origins := fe.str(nil, "allowed-origins", "ALLOWED_ORIGINS", "", "browser origins allowed (default: http(s) origins on the allowed hosts)")
+	cors := fe.str(nil, "cors-origins", "CORS_ORIGINS", "", "origins that get CORS headers (default: none, CORS off)")
+	maxBody := fe.str(nil, "max-body", "MAX_BODY", "1MiB", "largest request body (bytes, or with KiB/MiB)")
+	fe.integer(&sc.MaxSessions, "max-sessions", "MAX_SESSIONS", hosted.DefaultMaxSessions, "open MCP sessions in total (503 beyond)")
+	fe.integer(&sc.MaxSessionsPerTenant, "max-sessions-per-tenant", "MAX_SESSIONS_PER_TENANT", hosted.DefaultMaxSessionsPerTenant, "open MCP sessions per tenant (429 beyond)")
+	rate := fe.str(nil, "tool-calls-per-second", "TOOL_CALLS_PER_SECOND", strconv.Itoa(hosted.DefaultToolCallsPerSecond), "tool calls per tenant per second (429 with Retry-After beyond; 0: no limit)")
+	fe.integer(&sc.ToolCallBurst, "tool-call-burst", "TOOL_CALL_BURST", hosted.DefaultToolCallBurst, "tool calls a tenant may make at once before the rate applies")
+	fe.duration(&sc.SessionIdleTTL, "session-idle-ttl", "SESSION_IDLE_TTL", hosted.DefaultSessionIdleTTL, "end a session whose client sent nothing for this long (0: never)")
+	fe.duration(&sc.KeepAlive, "keepalive", "KEEPALIVE", 0, "ping open streams this often, for proxies that cut idle connections (0: off)")
+	fe.duration(&sc.ReadTimeout, "read-timeout", "READ_TIMEOUT", 30*time.Second, "time to read a request and its body")
+	fe.duration(&sc.WriteTimeout, "write-timeout", "WRITE_TIMEOUT", 3*time.Minute, "time to answer a request, a tool call included (streams have no limit)")
+	fe.duration(&sc.IdleTimeout, "idle-timeout", "IDLE_TIMEOUT", 2*time.Minute, "keep-alive connection idle time")
+	fe.duration(&sc.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", hosted.DefaultShutdownTimeout, "on SIGTERM, time for in-flight calls to finish")
+	fe.str(&sc.TLSCert, "tls-cert", "TLS_CERT", "", "serve HTTPS with this certificate file (with --tls-key)")
+	fe.str(&sc.TLSKey, "tls-key", "TLS_KEY", "", "the TLS key file")
+	audit := auditFlag(fs, getenv, "stderr")
+	fs.Usage = usage(fs, stderr, serveUsage)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return sc, 0
+		}
+		fmt.Fprintf(stderr, "contraforce-mcp serve: %v\nRun contraforce-mcp serve --help for the flags.\n", err)
+		return sc, 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "contraforce-mcp serve: unexpected argument %q\n", fs.Arg(0))
+		return sc, 2
+	}
+	errs := []error{finish(), fe.err}
+	sc.TokenSHA256, sc.AllowedHosts = splitList(*tokens), splitList(*hosts)
+	sc.AllowedOrigins, sc.CORSOrigins = splitList(*origins), splitList(*cors)
+	sc.TenantsJSON, sc.AuditLog = getenv(envPrefix+"TENANTS"), *audit
+	var err error
+	if sc.MaxBody, err = parseBytes(*maxBody); err != nil {
+		errs = append(errs, err)
+	}
+	if sc.ToolCallsPerSecond, err = strconv.ParseFloat(*rate, 64); err != nil || sc.ToolCallsPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("--tool-calls-per-second %q: use a number ≥ 0", *rate))
+	}
+	if (sc.TLSCert == "") != (sc.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(stderr, "contraforce-mcp serve: %v\n", err)
+		return sc, 2
+	}
+	return sc, -1
+}
+
+// served is a built serve command: the hosted server and what to clean up.
+type served struct {
+	srv     *hosted.Server
+	token   string // generated demo token, printed once
+	api     string
+	tenants int
+	cleanup func()
+}
+
+// newServe builds the hosted server from the configuration: tenants and
+// their API clients (on the embedded emulator with --demo), the MCP server
+// with the hosted and audit middleware, and both transports.
+func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(string) string) (*served, error) {
+	if sc.InsecureNoAuth && !hosted.IsLoopbackAddr(sc.Addr) {
+		return nil, fmt.Errorf("--insecure-no-auth serves anyone who can connect, so it needs a loopback --addr (127.0.0.1:PORT), not %q; configure tokens instead", sc.Addr)
+	}
+	inst := &served{cleanup: func() {}}
+	var cleanups []func()
+	inst.cleanup = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	fail := func(err error) (*served, error) { inst.cleanup(); return nil, err }
+
+	metrics := hosted.NewMetrics()
+	api := hosted.APIConfig{BaseURL: sc.BaseURL, HTTPClient: hosted.NewAPIHTTPClient(metrics), Timeout: sc.Timeout, Logger: log}
+	if sc.Demo {
+		demo, err := startDemo(log)
+		if err != nil {
+			return fail(err)
+		}
+		cleanups = append(cleanups, func() { _ = demo.Close() })
+		api.BaseURL = demo.BaseURL
+	}
+	cfgs, token, err := tenantConfigs(sc, log)
+	if err != nil {
+		return fail(err)
+	}
+	tenants, err := hosted.BuildTenants(cfgs, hosted.BuildOptions{API: api, Passthrough: sc.Passthrough, DefaultScopes: defaultScopes, Getenv: getenv})
+	if err != nil {
+		return fail(err)
+	}
+	h, err := hosted.New(hosted.Options{
+		Tenants: tenants, InsecureNoAuth: sc.InsecureNoAuth, Passthrough: sc.Passthrough, API: api,
+		ListenAddr: sc.Addr, AllowedHosts: sc.AllowedHosts, AllowedOrigins: sc.AllowedOrigins, CORSOrigins: sc.CORSOrigins,
+		MaxBodyBytes: sc.MaxBody, MaxSessions: sc.MaxSessions, MaxSessionsPerTenant: sc.MaxSessionsPerTenant,
+		ToolCallsPerSecond: orOff(sc.ToolCallsPerSecond), ToolCallBurst: sc.ToolCallBurst,
+		SessionIdleTTL: orNever(sc.SessionIdleTTL), Stateless: sc.Stateless, KeepAlive: sc.KeepAlive,
+		ReadTimeout: sc.ReadTimeout, WriteTimeout: sc.WriteTimeout, IdleTimeout: sc.IdleTimeout, ShutdownTimeout: sc.ShutdownTimeout,
+		TLSCertFile: sc.TLSCert, TLSKeyFile: sc.TLSKey, Metrics: metrics, Logger: log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	audit, closeAudit, err := openAudit(sc.AuditLog, stderr, log)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeAudit)
+	srv, _ := newMCPServer(serverDeps{
+		Session: hosted.SessionFrom, Logger: log,
+		ToolMiddleware: append([]server.ToolHandlerMiddleware{h.ToolMiddleware()}, audit...),
+	})
+	h.Mount(srv)
+	inst.srv, inst.token, inst.api, inst.tenants = h, token, api.BaseURL, len(tenants)
+	if inst.api == "" {
+		inst.api = client.DefaultBaseURL
+	}
+	return inst, nil
+}
+
+// tenantConfigs returns the tenants: from the tenants file or
+// CONTRAFORCE_TENANTS, else the single tenant of the common flags. With
+// --demo and no token configured, it generates one (returned, to print).
+func tenantConfigs(sc serveConfig, log *slog.Logger) ([]hosted.TenantConfig, string, error) {
+	var cfgs []hosted.TenantConfig
+	var warnings []string
+	var err error
+	switch {
+	case sc.TenantsFile != "" && sc.TenantsJSON != "":
+		return nil, "", errors.New("give the tenants once: --tenants-file or CONTRAFORCE_TENANTS, not both")
+	case sc.TenantsFile != "":
+		cfgs, warnings, err = hosted.LoadTenantsFile(sc.TenantsFile)
+	case sc.TenantsJSON != "":
+		cfgs, warnings, err = hosted.ParseTenants([]byte(sc.TenantsJSON), envPrefix+"TENANTS")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	if len(cfgs) > 0 {
+		if len(sc.TokenSHA256) > 0 || sc.InsecureNoAuth {
+			return nil, "", errors.New("with a tenants file, give tokens in the file: not --token-sha256 or --insecure-no-auth")
+		}
+		return cfgs, "", nil
+	}
+	one := hosted.TenantConfig{
+		Name: "default", TokenSHA256: sc.TokenSHA256, Scopes: sc.Scopes,
+		Workspaces: sc.Workspaces, AgentName: sc.AgentName, ReadOnly: sc.ReadOnly,
+	}
+	token := ""
+	switch {
+	case sc.InsecureNoAuth:
+		if len(sc.TokenSHA256) > 0 {
+			return nil, "", errors.New("--insecure-no-auth and --token-sha256 contradict each other")
+		}
+		_, unguessable := hosted.NewToken() // admits nobody: every request is admitted anyway
+		one.TokenSHA256 = hosted.HashList{unguessable}
+	case len(sc.TokenSHA256) == 0 && sc.Demo:
+		var sum string
+		token, sum = hosted.NewToken()
+		one.TokenSHA256 = hosted.HashList{sum}
+	case len(sc.TokenSHA256) == 0:
+		return nil, "", errors.New("no bearer tokens configured: every MCP request must present one. " +
+			`Run "contraforce-mcp serve token", then give its sha256 with --token-sha256 (one tenant, the common credential) or in --tenants-file; ` +
+			"or try --demo")
+	}
+	if sc.Passthrough {
+		if sc.ClientID != "" || sc.ClientSecret != "" || sc.ClientSecretFile != "" {
+			return nil, "", errors.New("--credential-passthrough stores no credential: unset CONTRAFORCE_CLIENT_ID and the client secret")
+		}
+		return []hosted.TenantConfig{one}, token, nil
+	}
+	if sc.Demo {
+		one.Name, one.ClientID, one.ClientSecret = "demo", emulator.DemoClientID, emulator.DemoClientSecret
+		return []hosted.TenantConfig{one}, token, nil
+	}
+	cfg := sc.config
+	if err := cfg.credentials(); err != nil {
+		return nil, "", err
+	}
+	one.ClientID, one.ClientSecret = cfg.ClientID, cfg.ClientSecret
+	return []hosted.TenantConfig{one}, token, nil
+}
+
+// orOff maps the flag's 0 ("no limit") to the option's negative.
+func orOff(rate float64) float64 {
+	if rate == 0 {
+		return -1
+	}
+	return rate
+}
+
+// orNever maps the flag's 0 ("never") to the option's negative.
+func orNever(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// parseBytes reads a size: 1048576, 512KiB, 1MiB.
+func parseBytes(s string) (int64, error) {
+	mult := int64(1)
+	v := strings.TrimSpace(s)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "KB": 1000, "MB": 1000 * 1000} {
+		if strings.HasSuffix(v, suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, suffix)), m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("--max-body %q: use a positive size such as 1MiB or 262144", s)
+	}
+	return n * mult, nil
+}
+
+// runToken prints a new bearer token and its SHA-256.
+func runToken(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprint(stderr, "Usage: contraforce-mcp serve token\n\nPrints a new random bearer token and the SHA-256 to put in the tenants file\n(\"tokenSha256\") or in --token-sha256. Give the token to the client; store only the hash.\n")
+		if args[0] == "--help" || args[0] == "-h" || args[0] == "-help" {
+			return 0
+		}
+		return 2
+	}
+	token, sum := hosted.NewToken()
+	fmt.Fprintf(stdout, "token:  %s\nsha256: %s\n", token, sum)
+	return 0
+}
+
+// publicURL is how a client on this machine reaches the listener.
+func publicURL(addr net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return scheme + "://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// connectHintHTTP prints, once at start, how to connect a client: the
+// generated demo token, for the two transports.
+func connectHintHTTP(base, token string) string {
+	header, headers, auth := "", "", "without a token (--insecure-no-auth, loopback only)"
+	if token != "" {
+		header = fmt.Sprintf(` --header "Authorization: Bearer %s"`, token)
+		headers = fmt.Sprintf(`, "headers": {"Authorization": "Bearer %s"}`, token)
+		auth = "with this bearer token (generated for this run; it is printed only here):\n\n  " + token
+	}
+	return fmt.Sprintf(`
+Connect an MCP client %[1]s
+
+  Claude Code (streamable HTTP):
+    claude mcp add --transport http contraforce %[2]s/mcp%[3]s
+  Claude Code (SSE):
+    claude mcp add --transport sse contraforce %[2]s/sse%[3]s
+  JSON configuration ("mcpServers"), streamable HTTP and SSE:
+    "contraforce":     {"type": "http", "url": "%[2]s/mcp"%[4]s}
+    "contraforce-sse": {"type": "sse",  "url": "%[2]s/sse"%[4]s}
+
+`, auth, base, header, headers)
+}
+
+// flagEnv registers flags whose default comes from CONTRAFORCE_<ENV>.
+type flagEnv struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	err    error
+}
+
+func (f *flagEnv) def(env, def string) string {
+	if v := f.getenv(envPrefix + env); v != "" {
+		return v
+	}
+	return def
+}
+
+// str registers a string flag; with p nil it allocates one.
+func (f *flagEnv) str(p *string, name, env, def, usage string) *string {
+	if p == nil {
+		p = new(string)
+	}
+	f.fs.StringVar(p, name, f.def(env, def), usage+" (env "+envPrefix+env+")")
+	return p
+}
+
+func (f *flagEnv) boolean(p *bool, name, env, usage string) {
+	v, _ := strconv.ParseBool(f.getenv(envPrefix + env))
+	f.fs.BoolVar(p, name, v, usage+" (env "+envPrefix+env+")")
+}
+
+func (f *flagEnv) integer(p *int, name, env string, def int, usage string) {
+	v := def
+	if s := f.getenv(envPrefix + env); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			f.err = errors.Join(f.err, fmt.Errorf("%s%s %q: not a whole number", envPrefix, env, s))
+		}
+		v = n
+	}
+	f.fs.IntVar(p, name, v, usage+" (env "+envPrefix+env+")")
+}
+
+func (f *flagEnv) duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	v := def
+	if s := f.getenv(envPrefix + env); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			f.err = errors.Join(f.err, fmt.Errorf("%s%s %q: use a duration such as 30s or 5m", envPrefix, env, s))
+		}
+		v = d
+	}
+	f.fs.DurationVar(p, name, v, usage+" (env "+envPrefix+env+")")
+}
