@@ -107,70 +107,86 @@ func (c *Client) do(ctx context.Context, cl call) (*result, error) {
 		}
 	}
 	deadline := c.cfg.now().Add(c.cfg.MaxRetryTime)
+	var last error
 	for n := 1; ; n++ {
+		if n > 1 && !c.cfg.now().Before(deadline) {
+			return nil, gaveUp(last, n-1) // the wait used up the budget
+		}
 		res, st, err := c.attempt(ctx, cl, payload, n, deadline)
 		if err == nil && res.status >= 200 && res.status < 300 {
 			return res, nil
 		}
-		var retryAfter time.Duration
-		hasRetryAfter := false
-		switch {
-		case ctx.Err() != nil:
-			// The caller gave up: return at once, and say so for a write
-			// that may already have landed.
-			cerr := fmt.Errorf("%s: %w", cl.op, ctx.Err())
-			if cl.kind == unsafeWrite && err != nil && !st.certainlyNotSent(err) {
-				return nil, &outcomeUnknownError{op: cl.op, cause: cerr}
-			}
-			return nil, cerr
-		case err != nil && res != nil && res.status >= 200 && res.status < 300 && cl.kind == unsafeWrite:
-			// The answer said the write landed, then the body was lost.
-			return nil, fmt.Errorf("%s: the API answered HTTP %d, so it was applied, but the answer could not be read; do not send it again: %w", cl.op, res.status, err)
-		case err != nil:
-			err = fmt.Errorf("%s: %w", cl.op, err)
-			if cl.kind == unsafeWrite && !st.certainlyNotSent(err) {
-				return nil, &outcomeUnknownError{op: cl.op, cause: err}
-			}
-			if permanentTransportError(err) || isPermanent(err) {
-				return nil, err
-			}
-		default:
-			scrub := c.scrubber()
-			apiErr := decodeAPIError(cl.op, &http.Response{StatusCode: res.status, Header: res.header}, scrub.bytes(res.body), c.cfg.now())
-			apiErr.RequestID = scrub.string(apiErr.RequestID)
-			err = apiErr
-			if !retryableStatus(res.status, cl.kind) {
-				if cl.kind == unsafeWrite && (res.status == http.StatusBadGateway || res.status == http.StatusGatewayTimeout) {
-					// A gateway gave up waiting: the API may have applied it.
-					return nil, &outcomeUnknownError{op: cl.op, cause: apiErr}
-				}
-				return nil, apiErr
-			}
-			if res.status == http.StatusTooManyRequests || res.status == http.StatusServiceUnavailable {
-				retryAfter, hasRetryAfter = parseRetryAfter(res.header.Get("Retry-After"), c.cfg.now())
-			}
+		v := c.judge(ctx, cl, res, st, err)
+		if !v.retry {
+			return nil, v.err
 		}
 		if n >= c.cfg.MaxAttempts {
-			return nil, gaveUp(err, n)
+			return nil, gaveUp(v.err, n)
 		}
-		wait := retryAfter
-		if !hasRetryAfter {
+		last = v.err
+		wait := v.retryAfter
+		if !v.hasRetryAfter {
 			wait = backoff(n, c.cfg.retryBaseDelay, c.cfg.retryMaxDelay)
 		}
-		now := c.cfg.now()
-		if now.Add(wait).After(deadline) {
-			return nil, gaveUp(err, n) // the wait would overrun the budget: stop now
-		}
-		if d, ok := ctx.Deadline(); ok && now.Add(wait).After(d) {
-			return nil, gaveUp(err, n)
+		// A wait that would overrun the budget or the caller's deadline is
+		// not started: the last error is more useful than a late timeout.
+		until := c.cfg.now().Add(wait)
+		if d, ok := ctx.Deadline(); until.After(deadline) || ok && until.After(d) {
+			return nil, gaveUp(v.err, n)
 		}
 		c.log.LogAttrs(ctx, slog.LevelDebug, "contraforce api retry",
 			slog.String("op", cl.op), slog.Int("attempt", n), slog.Duration("wait", wait),
-			slog.Bool("retry_after", hasRetryAfter), slog.String("reason", err.Error()))
+			slog.Bool("retry_after", v.hasRetryAfter), slog.String("reason", v.err.Error()))
 		if werr := c.cfg.wait(ctx, wait); werr != nil {
-			return nil, fmt.Errorf("%s: %w (while waiting to retry: %v)", cl.op, werr, err)
+			return nil, fmt.Errorf("%s: %w (while waiting to retry: %v)", cl.op, werr, v.err)
 		}
 	}
+}
+
+// verdict is what to do after an attempt that did not succeed.
+type verdict struct {
+	err           error // returned as is, or if the retries run out
+	retry         bool
+	retryAfter    time.Duration
+	hasRetryAfter bool // the answer's Retry-After replaces the backoff
+}
+
+// judge classifies a failed attempt: res is its answer if a status line
+// arrived, st how far the request got, err the transport or body error.
+func (c *Client) judge(ctx context.Context, cl call, res *result, st *traceState, err error) verdict {
+	landed := res != nil && res.status >= 200 && res.status < 300
+	switch {
+	case err != nil && landed && cl.kind == unsafeWrite:
+		return verdict{err: fmt.Errorf("%s: the API answered HTTP %d, so it was applied, but the answer could not be read; do not send it again: %w", cl.op, res.status, err)}
+	case err != nil && ctx.Err() != nil:
+		// The caller gave up: return at once, and say so for a write that
+		// may already have landed.
+		cerr := fmt.Errorf("%s: %w", cl.op, ctx.Err())
+		if cl.kind == unsafeWrite && !st.certainlyNotSent(err) {
+			return verdict{err: &outcomeUnknownError{op: cl.op, cause: cerr}}
+		}
+		return verdict{err: cerr}
+	case err != nil:
+		err = fmt.Errorf("%s: %w", cl.op, err)
+		if cl.kind == unsafeWrite && !st.certainlyNotSent(err) {
+			return verdict{err: &outcomeUnknownError{op: cl.op, cause: err}}
+		}
+		return verdict{err: err, retry: !permanentTransportError(err) && !isPermanent(err)}
+	}
+	scrub := c.scrubber()
+	apiErr := decodeAPIError(cl.op, res.status, res.header, scrub.bytes(res.body), c.cfg.now())
+	apiErr.RequestID = scrub.string(apiErr.RequestID)
+	v := verdict{err: apiErr, retry: retryableStatus(res.status, cl.kind)}
+	switch res.status {
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		if cl.kind == unsafeWrite {
+			// A gateway gave up waiting: the API may have applied it.
+			v.err = &outcomeUnknownError{op: cl.op, cause: apiErr}
+		}
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		v.retryAfter, v.hasRetryAfter = parseRetryAfter(res.header.Get("Retry-After"), c.cfg.now())
+	}
+	return v
 }
 
 // gaveUp marks the last error of a call that was tried more than once.
@@ -186,11 +202,8 @@ func gaveUp(err error, attempts int) error {
 func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, deadline time.Time) (*result, *traceState, error) {
 	st := &traceState{}
 	start := c.cfg.now()
-	timeout := min(c.cfg.Timeout, deadline.Sub(start))
-	if timeout <= 0 {
-		return nil, st, fmt.Errorf("retry budget of %s exhausted", c.cfg.MaxRetryTime)
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
+	// An attempt never outlives the call's budget (do checks that some is left).
+	actx, cancel := context.WithTimeout(ctx, min(c.cfg.Timeout, deadline.Sub(start)))
 	defer cancel()
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		GotConn:      func(httptrace.GotConnInfo) { st.gotConn.Store(true) },
@@ -272,8 +285,8 @@ func (c *Client) logAttempt(ctx context.Context, cl call, n, status int, request
 	c.log.LogAttrs(ctx, slog.LevelDebug, "contraforce api request", attrs...)
 }
 
-// decodeData decodes a 2xx JSON envelope into out and fills meta's request
-// id from the header when the body has none.
+// decodeData decodes a 2xx JSON envelope and fills its Meta.RequestID from
+// the X-Request-Id header when the body has none.
 func decodeData[T any](op string, res *result) (Envelope[T], error) {
 	var env Envelope[T]
 	if err := json.Unmarshal(res.body, &env); err != nil {

@@ -32,11 +32,15 @@
 // ("." or ".."), one with control characters or longer than 512 bytes is
 // refused before any request with an *APIError of Code CodeBadRequest and
 // Status 0. Sources are not checked against the known list, so that a source
-// the vendor adds later still works; the API answers 404 for unknown ones.
+// the vendor adds later still works; the API rejects unknown ones.
+// GetIncident always sends withDetails explicitly (true or false) rather
+// than relying on the API's default.
 //
 // With Config.Workspaces set, a per-incident call naming another workspace
 // fails with CodeWorkspaceNotAllowed (Status 0) without a request, and list
-// results drop other workspaces' rows and next-page tokens.
+// results drop other workspaces' rows and next-page tokens (rows without a
+// workspace id too). A next-page position that names only other workspaces
+// ends the listing without a request.
 //
 // # Pagination
 //

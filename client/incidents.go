@@ -181,24 +181,34 @@ func (c *Client) AddComment(ctx context.Context, ref IncidentRef, req AddComment
 // Sentinel incident requires Classification and ClassificationReason;
 // UpdateTicket requires TicketID. The API validates; the client sends every
 // field as given.
+//
+// A status change that carries a comment also posts that comment (the
+// portal records it as the incident's closing comment), so repeating it
+// would post the comment twice: such a change follows the comment's retry
+// policy (repeated only when certainly not processed; ErrOutcomeUnknown
+// otherwise). Without a comment, the PUT sets a state and is idempotent.
 func (c *Client) UpdateStatus(ctx context.Context, ref IncidentRef, req UpdateStatusRequest) (Meta, error) {
 	req.Source = "" // the v2 path carries the source
-	return c.put(ctx, opUpdateStatus, ref, "status", req)
+	kind := idempotentWrite
+	if req.Comment != nil {
+		kind = unsafeWrite
+	}
+	return c.put(ctx, opUpdateStatus, ref, "status", req, kind)
 }
 
 // Assign assigns an incident to a user by id or by email (204 No Content).
 func (c *Client) Assign(ctx context.Context, ref IncidentRef, req AssignRequest) (Meta, error) {
 	req.Source = "" // the v2 path carries the source
-	return c.put(ctx, opAssign, ref, "assignee", req)
+	return c.put(ctx, opAssign, ref, "assignee", req, idempotentWrite)
 }
 
-// put sends an idempotent write to …/{incidentId}/{tail}.
-func (c *Client) put(ctx context.Context, op string, ref IncidentRef, tail string, body any) (Meta, error) {
+// put sends a write to …/{incidentId}/{tail} with the retry policy of kind.
+func (c *Client) put(ctx context.Context, op string, ref IncidentRef, tail string, body any, kind callKind) (Meta, error) {
 	u, err := c.incidentURL(op, ref, nil, tail)
 	if err != nil {
 		return Meta{}, err
 	}
-	res, err := c.do(ctx, call{op: op, method: http.MethodPut, url: u, body: body, kind: idempotentWrite})
+	res, err := c.do(ctx, call{op: op, method: http.MethodPut, url: u, body: body, kind: kind})
 	if err != nil {
 		return Meta{}, err
 	}

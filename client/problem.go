@@ -101,27 +101,32 @@ func messageOf(item json.RawMessage) string {
 
 // decodeAPIError builds the APIError of a non-2xx answer from its status,
 // headers and (capped) body, whatever the body's shape.
-func decodeAPIError(op string, resp *http.Response, body []byte, now time.Time) *APIError {
-	e := &APIError{Op: op, Status: resp.StatusCode}
+func decodeAPIError(op string, status int, header http.Header, body []byte, now time.Time) *APIError {
+	e := &APIError{Op: op, Status: status}
 	if !decodeJSONError(e, body) {
-		e.Detail = nonJSONDetail(resp, body)
+		e.Detail = nonJSONDetail(header.Get("Content-Type"), body)
 	}
 	if e.Code == "" {
-		e.Code = codeForStatus(resp.StatusCode)
+		e.Code = codeForStatus(status)
 	}
 	if e.Title == "" {
-		e.Title = http.StatusText(resp.StatusCode)
+		e.Title = http.StatusText(status)
 	}
 	if e.RequestID == "" {
-		e.RequestID = resp.Header.Get(requestIDHeader)
+		e.RequestID = header.Get(requestIDHeader)
 	}
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if d, ok := parseRetryAfter(header.Get("Retry-After"), now); ok {
 			e.RetryAfter = d
 		}
 	}
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 && e.Detail == "" {
-		e.Detail = "the API answered with a redirect; check BaseURL (it should end in /api/v2)"
+	if status >= 300 && status < 400 {
+		// Redirects are not followed (see the package doc): say where to look.
+		e.Detail = "the API answered with a redirect"
+		if loc := header.Get("Location"); loc != "" {
+			e.Detail += " to " + loc
+		}
+		e.Detail += "; check BaseURL (it should end in /api/v2)"
 	}
 	return e
 }
@@ -200,9 +205,8 @@ func applyLegacy(e *APIError, raw json.RawMessage) {
 // nonJSONDetail describes a body that is not JSON (a proxy's HTML page, an
 // empty 502, garbage) with its content type and a short sanitized snippet,
 // never the raw body.
-func nonJSONDetail(resp *http.Response, body []byte) string {
-	ct := resp.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
+func nonJSONDetail(contentType string, body []byte) string {
+	mt, _, _ := mime.ParseMediaType(contentType)
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "the API answered with an empty body"
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -101,7 +102,8 @@ func TestDecodeErrorBodies(t *testing.T) {
 		{
 			name: "redirect", status: 302, body: "",
 			want: APIError{Op: "update status", Status: 302, Code: CodeBadRequest, Title: "Found",
-				Detail: "the API answered with an empty body", RequestID: "hdr-req-1"},
+				Detail: "the API answered with a redirect; check BaseURL (it should end in /api/v2)", RequestID: "hdr-req-1"},
+			inError: []string{"HTTP 302", "check BaseURL"},
 		},
 	}
 	for _, tt := range tests {
@@ -186,5 +188,39 @@ func TestErrorHelpers(t *testing.T) {
 	long := (&APIError{Status: 400, Detail: strings.Repeat("x", 5000)}).Error()
 	if len(long) > 700 {
 		t.Errorf("a huge detail is not shortened: %d bytes", len(long))
+	}
+}
+
+// Bodies are read only up to a cap: a huge error page still gives a readable
+// error, and a success body over 32 MiB is refused rather than buffered.
+func TestBodyCaps(t *testing.T) {
+	huge := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("<html><title>Oops</title>" + strings.Repeat("<p>x</p>", 256<<10) + "</html>"))
+	})
+	c, _, _ := newTestClient(t, huge)
+	_, err := c.ListUsers(context.Background())
+	if ErrorCode(err) != CodeInternal || !strings.Contains(err.Error(), "Oops") || len(err.Error()) > 400 {
+		t.Errorf("err = %.500v", err)
+	}
+
+	var n atomic.Int32
+	big := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":[`))
+		chunk := []byte(strings.Repeat(" ", 1<<20))
+		for range maxSuccessBody>>20 + 1 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+		_, _ = w.Write([]byte(`]}`))
+	})
+	c, _, _ = newTestClient(t, big)
+	_, err = c.ListUsers(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "larger than 32 MiB") || n.Load() != 1 {
+		t.Errorf("err = %v after %d requests; want one refused oversized answer", err, n.Load())
 	}
 }
