@@ -222,4 +222,6 @@ func (g *gen) between(from, to time.Time) time.Time {
 	return from.Add(time.Duration(g.rng.Int64N(int64(to.Sub(from)) + 1))).Truncate(time.Second)
 }
 
-func latest(ts ...time.Time) time.Time { return slices.MaxFunc(ts, func(a, b time.Time) int { return cmp.Compare(a.UnixNano(), b.UnixNano()) }) }
+func latest(ts ...time.Time) time.Time {
+	return slices.MaxFunc(ts, func(a, b time.Time) int { return cmp.Compare(a.UnixNano(), b.UnixNano()) })
+}

@@ -49,11 +49,11 @@ type Emulator struct {
 
 	mu         sync.RWMutex // guards everything below
 	incidents  map[client.IncidentRef]*record
-	order      []*record                // every incident, stable order
-	streams    map[streamKey][]*record  // newest first; fixed after New
-	users      []client.User            // organisation users, stable order
-	userIndex  map[string]int           // user id -> index in users
-	commentSeq int                      // ids of comments created by writes
+	order      []*record               // every incident, stable order
+	streams    map[streamKey][]*record // newest first; fixed after New
+	users      []client.User           // organisation users, stable order
+	userIndex  map[string]int          // user id -> index in users
+	commentSeq int                     // ids of comments created by writes
 
 	faults faultState
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"time"
@@ -12,6 +13,15 @@ import (
 // normally (authentication included).
 func (e *Emulator) serveWithFaults(w http.ResponseWriter, r *http.Request, c *call, handle func(http.ResponseWriter)) {
 	f := e.faults.next(c.endpoint)
+	if f.Latency > 0 && r.Body != nil {
+		// net/http notices a client hanging up (and cancels the request's
+		// context) only once the body has been read: read it before waiting.
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+		if err != nil {
+			return // the client is gone
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
 		select {

@@ -111,5 +111,5 @@ var seededServiceUsers = []client.User{
 	{ID: "b8c4e1a5-9f6d-4a2c-be0b-4d5e6f708192", DisplayName: "Jira-incident-sync-prod",
 		Email: "jira-incident-sync-prod@" + serviceAccountDomain, OrganizationalRole: "Member", IsActive: true,
 		IsServiceAccount: true,
-		RoleAssignments: []client.RoleAssignment{ra(WorkspaceOwnerID, client.RoleIncidentAnalyst)}},
+		RoleAssignments:  []client.RoleAssignment{ra(WorkspaceOwnerID, client.RoleIncidentAnalyst)}},
 }

@@ -1,0 +1,179 @@
+// Package emulator is an in-memory ContraForce v2 API: an http.Handler that
+// serves every endpoint under /api/v2 the way /work/shared/contraforce-api
+// describes it, over a deterministic seeded dataset, with fault injection.
+// The client's tests, the MCP server's tests, the demo and the benchmarks
+// run against it; cmd/contraforce-emulator serves it over HTTP.
+//
+// Its JSON is package client's wire types (client.Incident, client.Comment,
+// …), so shapes match the client by construction.
+//
+// # Endpoints
+//
+//	POST /api/v2/incidents/across-workspaces                        200 {data: ListIncidentsData}
+//	GET  /api/v2/workspaces/{ws}/incidents/{source}/{id}[?withDetails=true]  200 {data: IncidentDetail}
+//	GET  …/comments   200 {data: [Comment]}      POST …/comments  201 {data: Comment}
+//	PUT  …/status     204                        PUT  …/assignee  204
+//	GET  …/evidence   200 {data: Evidence}       GET  /api/v2/users  200 {data: [User]}
+//
+// Success bodies are {"data", "meta": {"requestId", "timestamp"}}; every
+// answer (204 and errors included) carries X-Request-Id equal to the
+// request id. meta.timestamp uses the vendor's .NET layout
+// (2026-04-15T20:00:00.0000000+00:00); incident times are RFC 3339 UTC at
+// whole seconds.
+//
+// # Errors
+//
+// RFC 7807 problem details, Content-Type application/problem+json, with
+// type, title, status, detail, instance (the escaped request path), code
+// (client.Code*), requestId, timestamp, target (when one field or parameter
+// is at fault) and errors (JSON path -> messages; "" for the whole object).
+// type is https://docs.contraforce.com/errors/<code in kebab case> for the
+// API's errors and "about:blank" for the framework's: an unknown path (404
+// NOT_FOUND) and a wrong method (405 METHOD_NOT_ALLOWED, a code the API
+// documents nowhere, with an Allow header). A request with header
+// X-Emulator-Legacy-Errors: 1 gets the older envelope
+// {"error": {"code", "message", "target", "details": ["field: message"]}, "meta"}.
+//
+// Checks run in this order, each answering on failure: route (404/405),
+// faults, authentication (401 UNAUTHORIZED with WWW-Authenticate: Basic
+// realm="ContraForce"), scope (403 INSUFFICIENT_SCOPE naming the scope),
+// workspace id (not a GUID: 404, as a route constraint would), workspace
+// role (403 INSUFFICIENT_WORKSPACE_ROLE), source path segment (400
+// VALIDATION_ERROR keyed "source"), body (400), incident lookup (404
+// NOT_FOUND, also for an existing id under another source), then the
+// checks that need the state (the assignee).
+//
+// # Decisions where the reference is silent
+//
+// Authentication and roles:
+//   - HTTP Basic only; the secret is compared in constant time over SHA-256
+//     digests. A Bearer header is a 401 that says Basic is expected.
+//   - Scopes: list, get, comments (read), evidence and users need
+//     incidents:read; status and assignee need incidents:write; posting a
+//     comment needs incidents:comments.
+//   - A workspace the credential has no role on, and a GUID that names no
+//     workspace, both answer 403 INSUFFICIENT_WORKSPACE_ROLE (no enumeration).
+//     Workspace GUIDs are compared case-insensitively.
+//   - WorkspaceReader cannot write: status, assignee and posting a comment
+//     answer 403 INSUFFICIENT_WORKSPACE_ROLE, the detail saying the role is
+//     read-only.
+//   - GET /users lists every user of the (single) organisation — people and
+//     service accounts, active or not — with roleAssignments limited to the
+//     workspaces the caller has a role on.
+//
+// Requests:
+//   - Unknown JSON members are ignored (System.Text.Json's default).
+//     Malformed JSON, a non-object body, an empty body or one over 1 MiB is 400
+//     BAD_REQUEST; a member of the wrong JSON type is 400 VALIDATION_ERROR
+//     keyed by its path.
+//   - Enumerations are case-sensitive, in the path and in bodies, although
+//     ASP.NET would probably accept "sentinel": a stricter double proves the
+//     client sends the canonical spelling. Unknown values are 400
+//     VALIDATION_ERROR keyed by JSON path ("severities[1]",
+//     "timeFilterSelection.type", "classification", …).
+//   - withDetails accepts true/false in any case; anything else is 400.
+//   - The older documentation's body "source" is accepted if it equals the
+//     path's source and refused (400, key "source") otherwise.
+//
+// Status changes (PUT …/status):
+//   - status is required. Closing a Sentinel incident without classification
+//     or classificationReason is 400 with one error per missing field.
+//     updateTicket without a non-blank ticketId is 400 (key "ticketId").
+//     Comments (here and POST …/comments) are limited to 30,000 characters,
+//     counted as .NET does (UTF-16 code units).
+//   - Any valid classification is accepted for any source (no per-source
+//     combination rules). Only Sentinel and DefenderXDR surface a verdict:
+//     when closing, they record the classification and reason sent (for
+//     DefenderXDR both are optional); the other sources ignore them. Any
+//     status other than Closed clears the verdict.
+//   - The change sets updatedAt/lastModificationTime and lastActivityTime to
+//     Now; alerts become "Resolved" on closing and "New" on reopening.
+//   - A non-blank comment is recorded as the caller's comment, with
+//     isClosingComment true when closing, false otherwise; with
+//     updateTicket, ticketId is recorded on the incident and the comment. A
+//     blank comment is ignored. No activity comments are generated by writes
+//     (the seeded ones stand for the portal's history).
+//
+// Assignment (PUT …/assignee):
+//   - userId or email (case-insensitive) is required (400, key ""); if both
+//     are sent they must name the same user (else 400, key "email"). The
+//     user must exist in the organisation and be active (400 VALIDATION_ERROR
+//     keyed "userId" or "email"); a role on the workspace is not required, and
+//     service accounts may be assigned. There is no un-assignment.
+//
+// Comments:
+//   - Listed oldest first. A comment posted by a credential (every
+//     credential is a service account) has isAgentComment true, agentName =
+//     Credential.Name, and the author e-mail and name of the service
+//     account's user. Ids are GUID-shaped and unique per emulator.
+//
+// # Listing and pagination
+//
+// Incidents of each (workspace, source) stream are ordered newest first by
+// creation time. A page is the union of each stream's next PageSize matching
+// incidents, sorted newest first; so a page holds at most PageSize ×
+// streams rows. Only workspaces the credential has a role on are listed.
+//
+// Next-page tokens come back in data.workspacePageTokens (never in
+// pagination.continuationToken), one opaque token per (workspace, source)
+// stream that has more matches, plus data.hasMore (always present;
+// workspacePageTokens is [] on the last page). A stream is continued only if
+// a further match exists (look-ahead), so hasMore is exact when the answer
+// is made. A token is base64url of a small JSON (workspace, source, offset,
+// filter fingerprint) authenticated by an HMAC whose key derives from the
+// seed (same seed, same tokens). Send them back in workspacePageTokens with
+// isFirstCall false (or isFirstCall absent) and the same filter (list
+// members may be reordered). A token that is altered, listed under another
+// workspace or source, repeated, or issued for another filter, and
+// isFirstCall false without tokens, answer 400 VALIDATION_ERROR keyed
+// "workspacePageTokens". A continuationToken is refused (400): the emulator
+// never issues one, and ignoring it would loop the caller on page one.
+// Streams of workspaces the credential lost its role on are dropped.
+//
+// Filters (all optional, combined with AND): severities, statuses, sources;
+// timeFilterSelection on creation time (relative windows measured from Now()
+// at each request; Custom needs both RFC 3339 bounds, inclusive, start not
+// after end); query, a case-insensitive substring of the title,
+// description, id, number or an entity's friendlyName; assigneeIds,
+// assigneeEmails (case-insensitive) and includeUnassigned form a union —
+// the named assignees, plus the unassigned incidents when includeUnassigned
+// is true — so includeUnassigned alone lists only unassigned incidents.
+//
+// # Dataset
+//
+// New(Options{Seed}) builds the same dataset, byte for byte, for the same
+// seed and Now (one PCG stream drawn in a fixed order). Workspaces, people
+// and credentials are fixed and exported (WorkspaceOwnerID, UserJaneDoeID,
+// DemoClientID, …): the demo credential is Owner of "Contoso Production",
+// IncidentResponder of "Contoso EU", WorkspaceReader of "Fabrikam SOC" and
+// has no role on "Northwind Traders". 334 incidents plus the tricky ones
+// span the 30 days before Now over the six sources, with ids in each
+// source's style (Sentinel GUID, DefenderXDR and QRadar numbers, Splunk
+// "…@@notable@@…", CrowdStrike "inc:…:…", SentinelOne 19 digits), titles
+// and evidence queries in each product's language (KQL, AQL, SPL, LogScale,
+// S1QL), MITRE tactics, alerts, entities, verdicts and comments (analyst,
+// activity, closing, and the soc-copilot agent's). TrickyIncidents lists the
+// incidents with adversarial text (prompt injection, U+202E, a 20,000+
+// character description, a path-unsafe id, ANSI escapes) present whatever the
+// seed.
+//
+// # Faults
+//
+// InjectFault queues faults matched in FIFO order per endpoint; SetChaos
+// draws random ones from a seeded PCG (the same seed and request order give
+// the same faults). Latency waits before serving and gives up (applying
+// nothing) when the request's context ends; the body is read first, since
+// net/http only notices a client hanging up once the body is consumed.
+// Drops hijack the HTTP/1.1 connection and close it (or panic with
+// http.ErrAbortHandler where hijacking is impossible, such as HTTP/2 or a
+// ResponseRecorder). Stats counts requests per endpoint, faults by kind and
+// applied writes per endpoint.
+//
+// # Concurrency
+//
+// One sync.RWMutex guards the incidents and users; reads build their
+// answer under the read lock and write it after releasing it. Values shared
+// past the lock (entities, evidence, alerts, cached list rows) are never
+// modified in place: writes replace them. Each incident caches its encoded
+// list row, rebuilt on every write, so a list call concatenates bytes.
+package emulator
