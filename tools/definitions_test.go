@@ -177,6 +177,23 @@ func undescribed(s map[string]any, path string) []string {
 	return out
 }
 
+// TestUndescribedFindsGaps proves the walk above sees a missing
+// description at any depth.
+func TestUndescribedFindsGaps(t *testing.T) {
+	t.Parallel()
+	var s map[string]any
+	if err := json.Unmarshal([]byte(`{"type":"object","properties":{
+		"a":{"type":"string","description":"A."},
+		"b":{"type":"object","description":"B.","properties":{"c":{"type":"string"}}},
+		"d":{"type":"array","description":"D.","items":{"type":"object","properties":{"e":{"type":"string","description":" "}}}},
+		"f":{"type":"integer"}}}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := undescribed(s, ""), []string{"b.c", "d[].e", "f"}; !slices.Equal(got, want) {
+		t.Errorf("undescribed = %v, want %v", got, want)
+	}
+}
+
 // TestReadOnlyHintsMatchBehaviour pins each tool's hints: clients decide
 // from them whether to ask the user before a call.
 func TestReadOnlyHintsMatchBehaviour(t *testing.T) {

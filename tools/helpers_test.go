@@ -86,9 +86,12 @@ type conn struct {
 	srv *server.MCPServer
 }
 
-// newServer builds the MCP server of the tools with deps.
+// newServer builds the MCP server of the tools with deps. mcp-go's own
+// output validation is on as well: a result that breaks its outputSchema
+// then fails twice over, in mcp-go's validator and in conn.ok's.
 func newServer(deps tools.Deps) *server.MCPServer {
-	srv := server.NewMCPServer("contraforce-mcp-test", "0.0.0", server.WithToolCapabilities(false))
+	srv := server.NewMCPServer("contraforce-mcp-test", "0.0.0", server.WithToolCapabilities(false),
+		server.WithOutputSchemaValidation())
 	for _, mk := range []func(tools.Deps) tools.Tool{
 		tools.ListIncidents, tools.GetIncident, tools.UpdateStatus, tools.AddComment, tools.Assign,
 	} {
