@@ -175,7 +175,9 @@ func (c *Client) judge(ctx context.Context, cl call, res *result, st *traceState
 	}
 	scrub := c.scrubber()
 	apiErr := decodeAPIError(cl.op, res.status, res.header, scrub.bytes(res.body), c.cfg.now())
-	apiErr.RequestID = scrub.string(apiErr.RequestID)
+	// Scrub the decoded text too: JSON escapes and HTML entities can spell
+	// the secret without its bytes appearing in the body.
+	apiErr.scrub(scrub)
 	v := verdict{err: apiErr, retry: retryableStatus(res.status, cl.kind)}
 	switch res.status {
 	case http.StatusBadGateway, http.StatusGatewayTimeout:

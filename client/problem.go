@@ -248,6 +248,10 @@ func codeForStatus(status int) string {
 	}
 }
 
+// maxFieldErrors bounds the field errors Error names, so that a hostile or
+// broken server cannot make an error message unbounded.
+const maxFieldErrors = 10
+
 // Error returns one readable sentence: the operation, the HTTP status, the
 // code, the title and detail, the target, the field errors, how long to
 // wait (429/503) and the request id to quote to support. Server-supplied
@@ -265,7 +269,7 @@ func (e *APIError) Error() string {
 		}
 		b.WriteString(" ")
 	}
-	b.WriteString(firstNonEmpty(e.Code, codeForStatus(e.Status)))
+	b.WriteString(clean(firstNonEmpty(e.Code, codeForStatus(e.Status)), 64))
 	title := clean(e.Title, 200)
 	if title != "" && title != http.StatusText(e.Status) {
 		b.WriteString(": " + title)
@@ -282,13 +286,20 @@ func (e *APIError) Error() string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
+		more := 0
+		if len(keys) > maxFieldErrors {
+			keys, more = keys[:maxFieldErrors], len(keys)-maxFieldErrors
+		}
+		parts := make([]string, 0, len(keys)+1)
 		for _, k := range keys {
 			name := k
 			if name == "" {
 				name = "(body)"
 			}
 			parts = append(parts, clean(name, 100)+": "+clean(strings.Join(e.Errors[k], "; "), 300))
+		}
+		if more > 0 {
+			parts = append(parts, fmt.Sprintf("and %d more", more))
 		}
 		b.WriteString("; field errors: " + strings.Join(parts, "; "))
 	}

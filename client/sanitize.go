@@ -79,7 +79,9 @@ func stripTags(s, lower string) string {
 }
 
 // clean flattens s to one line of printable text (control characters and
-// runs of white space become one space) and shortens it to max runes.
+// runs of white space become one space; invisible and bidirectional format
+// characters, which could reorder or hide text where an error is shown,
+// are dropped) and shortens it to max runes.
 func clean(s string, max int) string {
 	if s == "" {
 		return ""
@@ -91,6 +93,9 @@ func clean(s string, max int) string {
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
 			space = true
+			continue
+		}
+		if unicode.Is(unicode.Cf, r) {
 			continue
 		}
 		if space && b.Len() > 0 {
@@ -131,6 +136,27 @@ func (s scrubber) bytes(b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// scrub removes credential material from every text field of e.
+func (e *APIError) scrub(s scrubber) {
+	if len(s.needles) == 0 {
+		return
+	}
+	for _, p := range []*string{&e.Code, &e.Title, &e.Detail, &e.Type, &e.Instance, &e.Target, &e.RequestID, &e.Timestamp} {
+		*p = s.string(*p)
+	}
+	if len(e.Errors) > 0 {
+		clean := make(map[string][]string, len(e.Errors))
+		for k, msgs := range e.Errors {
+			out := make([]string, len(msgs))
+			for i, m := range msgs {
+				out[i] = s.string(m)
+			}
+			clean[s.string(k)] = out
+		}
+		e.Errors = clean
+	}
 }
 
 // string returns v without any needle.

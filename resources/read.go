@@ -55,7 +55,7 @@ func ReadIncident(ctx context.Context, api *client.Client, ref client.IncidentRe
 	}
 	doc := &IncidentDocument{
 		URI:      IncidentURI(ref),
-		Incident: viewIncident(src, detail.Incident),
+		Incident: ViewIncident(src, detail.Incident),
 		Related:  Related{Comments: CommentsURI(ref), Evidence: EvidenceURI(ref)},
 	}
 	if doc.Incident.IncidentID == "" {
@@ -65,8 +65,8 @@ func ReadIncident(ctx context.Context, api *client.Client, ref client.IncidentRe
 		doc.Incident.WorkspaceID = Clean(ref.WorkspaceID, maxCell)
 	}
 	if det := detail.InvestigationDetails; det != nil {
-		doc.Alerts, doc.Notes = viewAlerts(det.Alerts, doc.Notes)
-		doc.Entities, doc.Notes = viewEntities(det.Entities, doc.Notes)
+		doc.Alerts, doc.Notes = ViewAlerts(det.Alerts, doc.Notes)
+		doc.Entities, doc.Notes = ViewEntities(det.Entities, doc.Notes)
 	}
 	return doc, nil
 }
@@ -78,7 +78,7 @@ func ReadComments(ctx context.Context, api *client.Client, ref client.IncidentRe
 		return nil, err
 	}
 	doc := &CommentsDocument{URI: CommentsURI(ref), Incident: cleanRef(ref), Total: len(cs)}
-	doc.Comments, doc.Notes = viewComments(cs, nil)
+	doc.Comments, doc.Notes = ViewComments(cs, nil)
 	return doc, nil
 }
 
@@ -89,7 +89,7 @@ func ReadEvidence(ctx context.Context, api *client.Client, ref client.IncidentRe
 		return nil, err
 	}
 	doc := &EvidenceDocument{URI: EvidenceURI(ref), Incident: cleanRef(ref)}
-	doc.Evidence, doc.Notes = viewEvidence(ev, nil)
+	doc.Evidence, doc.Notes = ViewEvidence(ev, nil)
 	if doc.Evidence == nil {
 		doc.Notes = append(doc.Notes, "the incident has no evidence table")
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/contraforce/contraforce-mcp/schema"
 )
 
-// Compact views of the API's objects, as the resources and prompts show
-// them: what an analyst reads, without envelopes, nulls and plumbing. Every
+// Compact views of the API's objects, as the resources, prompts and tools
+// show them (this file is their one definition): what an analyst reads, without envelopes, nulls and plumbing. Every
 // string from an incident passes through schema.SafeText when the view is
 // built, so the JSON that carries it needs no further cleaning. Limits keep
 // one incident within a model's context; whatever is cut is named in the
@@ -86,15 +86,16 @@ type CommentView struct {
 	Activity  bool   `json:"activity,omitempty"`
 }
 
-func viewIncident(src client.Source, inc client.Incident) IncidentView {
+// ViewIncident is the compact view of an incident of source src.
+func ViewIncident(src client.Source, inc client.Incident) IncidentView {
 	v := IncidentView{
 		WorkspaceID: Clean(inc.WorkspaceID, maxCell), Workspace: Clean(inc.WorkspaceName, maxCell),
 		Source: string(src), IncidentID: Clean(inc.ID, maxCell), Number: inc.Number,
 		Title: Clean(inc.Title, maxTitle), Severity: Clean(string(inc.Severity), maxCell),
-		Status: Clean(string(inc.Status), maxCell), Created: shortTime(inc.CreatedAt),
-		Updated: shortTime(inc.UpdatedAt), LastActivity: shortTime(inc.LastActivityTime),
+		Status: Clean(string(inc.Status), maxCell), Created: ShortTime(inc.CreatedAt),
+		Updated: ShortTime(inc.UpdatedAt), LastActivity: ShortTime(inc.LastActivityTime),
 		Description: Clean(inc.Description, maxDescription), Tactics: cleanAll(inc.Tactics),
-		Assignee: Clean(userName(inc.Assignee), maxCell),
+		Assignee: Clean(UserName(inc.Assignee), maxCell),
 	}
 	if inc.Classification != nil {
 		v.Classification = Clean(string(*inc.Classification), maxCell)
@@ -108,7 +109,8 @@ func viewIncident(src client.Source, inc client.Incident) IncidentView {
 	return v
 }
 
-func viewAlerts(alerts []client.Alert, notes []string) ([]AlertView, []string) {
+// ViewAlerts is the compact view of alerts; a cut is added to notes.
+func ViewAlerts(alerts []client.Alert, notes []string) ([]AlertView, []string) {
 	if len(alerts) > maxAlerts {
 		notes = append(notes, fmt.Sprintf("%d of %d alerts shown", maxAlerts, len(alerts)))
 		alerts = alerts[:maxAlerts]
@@ -116,7 +118,7 @@ func viewAlerts(alerts []client.Alert, notes []string) ([]AlertView, []string) {
 	out := make([]AlertView, len(alerts))
 	for i, a := range alerts {
 		out[i] = AlertView{Title: Clean(a.Title, maxTitle), Severity: Clean(string(a.Severity), maxCell),
-			Product: Clean(a.ProductName, maxCell), Created: shortTime(a.CreatedAt), Tactics: cleanAll(a.Tactics)}
+			Product: Clean(a.ProductName, maxCell), Created: ShortTime(a.CreatedAt), Tactics: cleanAll(a.Tactics)}
 	}
 	return out, notes
 }
@@ -125,7 +127,8 @@ func viewAlerts(alerts []client.Alert, notes []string) ([]AlertView, []string) {
 var nameKeys = []string{"accountName", "userPrincipalName", "hostName", "address", "fileName", "url",
 	"processName", "domainName", "name"}
 
-func viewEntities(ents []client.Entity, notes []string) ([]EntityView, []string) {
+// ViewEntities is the compact view of entities; a cut is added to notes.
+func ViewEntities(ents []client.Entity, notes []string) ([]EntityView, []string) {
 	if len(ents) > maxEntities {
 		notes = append(notes, fmt.Sprintf("%d of %d entities shown", maxEntities, len(ents)))
 		ents = ents[:maxEntities]
@@ -158,8 +161,9 @@ func viewEntities(ents []client.Entity, notes []string) ([]EntityView, []string)
 	return out, notes
 }
 
-// viewEvidence returns nil for an absent or empty table.
-func viewEvidence(ev *client.Evidence, notes []string) (*EvidenceView, []string) {
+// ViewEvidence is the head of an evidence table; nil for an absent or
+// empty table. A cut is added to notes.
+func ViewEvidence(ev *client.Evidence, notes []string) (*EvidenceView, []string) {
 	if ev == nil || (len(ev.Columns) == 0 && len(ev.Rows) == 0) {
 		return nil, notes
 	}
@@ -184,8 +188,9 @@ func viewEvidence(ev *client.Evidence, notes []string) (*EvidenceView, []string)
 	return v, notes
 }
 
-// viewComments keeps the most recent maxComments, oldest first.
-func viewComments(cs []client.Comment, notes []string) ([]CommentView, []string) {
+// ViewComments is the compact view of the most recent maxComments
+// comments, oldest first; a cut is added to notes.
+func ViewComments(cs []client.Comment, notes []string) ([]CommentView, []string) {
 	if len(cs) > maxComments {
 		notes = append(notes, fmt.Sprintf("the %d most recent of %d comments shown", maxComments, len(cs)))
 		cs = cs[len(cs)-maxComments:]
@@ -196,7 +201,7 @@ func viewComments(cs []client.Comment, notes []string) ([]CommentView, []string)
 		if author == "" {
 			author = c.AuthorEmail
 		}
-		v := CommentView{Author: Clean(author, maxCell), Created: shortTime(c.CreatedTime),
+		v := CommentView{Author: Clean(author, maxCell), Created: ShortTime(c.CreatedTime),
 			Text: Clean(c.Message, maxCommentText), Agent: c.IsAgentComment, Closing: c.IsClosingComment,
 			Activity: c.IsActivityComment}
 		if c.AgentName != nil {
@@ -207,8 +212,8 @@ func viewComments(cs []client.Comment, notes []string) ([]CommentView, []string)
 	return out, notes
 }
 
-// userName names a user by email, else display name, else id.
-func userName(u *client.UserRef) string {
+// UserName names a user by email, else display name, else id.
+func UserName(u *client.UserRef) string {
 	switch {
 	case u == nil:
 		return ""
@@ -220,9 +225,9 @@ func userName(u *client.UserRef) string {
 	return u.ID
 }
 
-// shortTime renders an API time as "2006-01-02T15:04Z" (UTC, minutes) and
+// ShortTime renders an API time as "2006-01-02T15:04Z" (UTC, minutes) and
 // passes anything it cannot parse through, cleaned.
-func shortTime(s string) string {
+func ShortTime(s string) string {
 	if s == "" {
 		return ""
 	}

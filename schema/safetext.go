@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode"
@@ -47,12 +48,14 @@ func SafeText(s string) string {
 	return b.String()
 }
 
-// SafeJSON applies SafeText's rules to encoded JSON. The characters it
-// touches are never JSON syntax, and encoding/json writes them unescaped
-// (C0 controls inside strings are already escaped as \u00XX, which this
-// leaves as they are: they decode back to controls, so strings with them
-// are better cleaned with SafeText before encoding; CR/LF/tab survive).
+// SafeJSON applies SafeText's rules to encoded JSON: to the characters
+// encoding/json writes as they are (bidirectional and invisible ones, never
+// JSON syntax), and to the C0 controls it writes as escapes (\u001b, \b, \f,
+// \r), which decode back to controls on the client (the ANSI sequences of an
+// incident's command line). Each escaped control is removed except tab and
+// newline, and \r becomes \n, as SafeText makes CR a newline.
 func SafeJSON(raw []byte) []byte {
+	raw = dropControlEscapes(raw)
 	s := string(raw)
 	if isPlain(s) {
 		return raw
@@ -91,4 +94,38 @@ func isInvisible(r rune) bool {
 		return true
 	}
 	return unicode.Is(unicode.Cf, r) && !isBidi(r)
+}
+
+// dropControlEscapes removes the escaped C0 controls of encoded JSON but
+// tab and newline, and turns \r into \n; other escapes (a literal
+// backslash among them) stay as they are.
+func dropControlEscapes(raw []byte) []byte {
+	if !bytes.Contains(raw, []byte{'\\'}) {
+		return raw
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 == len(raw) {
+			out = append(out, raw[i])
+			continue
+		}
+		switch esc := raw[i+1]; {
+		case esc == 'b' || esc == 'f':
+			i++
+			continue
+		case esc == 'r':
+			out = append(out, '\\', 'n')
+			i++
+			continue
+		case esc == 'u' && i+5 < len(raw) && string(raw[i+2:i+4]) == "00" && (raw[i+4] == '0' || raw[i+4] == '1'):
+			// \u0000 to \u001f: keep only tab and newline.
+			if v := string(raw[i+4 : i+6]); v != "09" && v != "0a" && v != "0A" {
+				i += 5
+				continue
+			}
+		}
+		out = append(out, raw[i], raw[i+1])
+		i++
+	}
+	return out
 }

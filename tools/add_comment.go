@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/resources"
 	"github.com/contraforce/contraforce-mcp/schema"
 )
 
@@ -25,12 +26,12 @@ func (in AddCommentInput) Check() error {
 
 // AddCommentOutput is the comment as the API stored it.
 type AddCommentOutput struct {
-	WorkspaceID string      `json:"workspaceId"`
-	Source      string      `json:"source"`
-	IncidentID  string      `json:"incidentId"`
-	CommentID   string      `json:"commentId"`
-	Comment     CommentView `json:"comment"`
-	RequestID   string      `json:"requestId,omitempty"`
+	WorkspaceID string                `json:"workspaceId"`
+	Source      string                `json:"source"`
+	IncidentID  string                `json:"incidentId"`
+	CommentID   string                `json:"commentId"`
+	Comment     resources.CommentView `json:"comment"`
+	RequestID   string                `json:"requestId,omitempty"`
 }
 
 // AddComment is the add_comment tool: a comment flagged and attributed as the agent's.
@@ -63,7 +64,7 @@ func addComment(ctx context.Context, d Deps, in AddCommentInput) (AddCommentOutp
 		return AddCommentOutput{}, fmt.Errorf("add comment to %s: %w", ref.IncidentID, err)
 	}
 	d.changed(ctx, ref)
-	views, _ := viewComments([]client.Comment{*c}, nil)
+	views, _ := resources.ViewComments([]client.Comment{*c}, nil)
 	return AddCommentOutput{WorkspaceID: ref.WorkspaceID, Source: string(ref.Source), IncidentID: ref.IncidentID,
 		CommentID: c.ID, Comment: views[0], RequestID: meta.RequestID}, nil
 }

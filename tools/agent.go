@@ -34,7 +34,7 @@ func AgentName(ctx context.Context, configured string) string {
 	if name == "" {
 		name = "AI agent"
 	}
-	return cut(oneLine(name, 60), 60) + " via contraforce-mcp"
+	return oneLine(name, 60) + " via contraforce-mcp"
 }
 
 // attribute marks text as an AI agent's, visibly, whoever reads it: the API

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/resources"
 	"github.com/contraforce/contraforce-mcp/schema"
 )
 
@@ -64,7 +65,7 @@ func assign(ctx context.Context, d Deps, in AssignInput) (AssignOutput, error) {
 	if err != nil {
 		return out, fmt.Errorf("read incident %s before assigning: %w", ref.IncidentID, err)
 	}
-	out.Before = userName(before.Incident.Assignee)
+	out.Before = resources.UserName(before.Incident.Assignee)
 	meta, err := api.Assign(ctx, ref, client.AssignRequest{UserID: in.UserID, Email: in.Email})
 	if err != nil {
 		return out, fmt.Errorf("assign %s: %w", ref.IncidentID, err)
@@ -72,7 +73,7 @@ func assign(ctx context.Context, d Deps, in AssignInput) (AssignOutput, error) {
 	out.RequestID = meta.RequestID
 	d.changed(ctx, ref)
 	if after, err := api.GetIncident(ctx, ref, false); err == nil && after.Incident.Assignee != nil {
-		out.After = userName(after.Incident.Assignee)
+		out.After = resources.UserName(after.Incident.Assignee)
 	} else {
 		out.After = in.Email + in.UserID // the change landed; the confirming read did not
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/schema"
 )
 
 // cursor is list_incidents' position: the filters of the first page, the
@@ -51,7 +52,10 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-// checkCursor validates what a cursor carries against the API's enums.
+// checkCursor validates what a cursor carries: its filters by the very
+// rules list_incidents applies to its arguments (the filter's JSON names are
+// the arguments' names), so a forged cursor can smuggle nothing an agent
+// could not pass directly.
 func checkCursor(c cursor) error {
 	if c.Skip < 0 || c.Skip > 10000 {
 		return errors.New("bad offset")
@@ -59,23 +63,12 @@ func checkCursor(c cursor) error {
 	if c.Page.IsZero() && c.Skip == 0 {
 		return errors.New("no position")
 	}
-	for _, v := range c.Filter.Severities {
-		if !v.Valid() {
-			return errors.New("bad severity")
-		}
+	raw, err := json.Marshal(c.Filter)
+	if err != nil {
+		return errors.New("bad filters")
 	}
-	for _, v := range c.Filter.Statuses {
-		if !v.Valid() {
-			return errors.New("bad status")
-		}
-	}
-	for _, v := range c.Filter.Sources {
-		if !v.Valid() {
-			return errors.New("bad source")
-		}
-	}
-	if t := c.Filter.TimeFilterSelection; t != nil && !t.Type.Valid() {
-		return errors.New("bad time window")
+	if _, err := schema.Decode[ListIncidentsInput](json.RawMessage(raw)); err != nil {
+		return errors.New("bad filters")
 	}
 	for _, w := range c.Page.WorkspacePageTokens {
 		for src := range w.SourceTokens {

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/resources"
 )
 
 // GetIncidentInput identifies the incident to read.
@@ -19,12 +20,12 @@ type GetIncidentInput struct {
 // compact for a model's context: long texts and tables are cut, and what
 // was cut is said.
 type GetIncidentOutput struct {
-	Incident IncidentView  `json:"incident"`
-	Alerts   []AlertView   `json:"alerts,omitempty"`
-	Entities []EntityView  `json:"entities,omitempty"`
-	Evidence *EvidenceView `json:"evidence,omitempty"`
-	Comments []CommentView `json:"comments,omitempty"`
-	Notes    []string      `json:"notes,omitempty" desc:"What was cut or not fetched."`
+	Incident resources.IncidentView  `json:"incident"`
+	Alerts   []resources.AlertView   `json:"alerts,omitempty"`
+	Entities []resources.EntityView  `json:"entities,omitempty"`
+	Evidence *resources.EvidenceView `json:"evidence,omitempty"`
+	Comments []resources.CommentView `json:"comments,omitempty"`
+	Notes    []string                `json:"notes,omitempty" desc:"What was cut or not fetched."`
 }
 
 // GetIncident is the get_incident tool: one incident with its details, comments and evidence.
@@ -74,25 +75,25 @@ func getIncident(ctx context.Context, d Deps, in GetIncidentInput) (GetIncidentO
 		return GetIncidentOutput{}, fmt.Errorf("get incident %s: %w", in.IncidentID, detailErr)
 	}
 
-	out := GetIncidentOutput{Incident: viewIncident(detail.Source, detail.Incident)}
+	out := GetIncidentOutput{Incident: resources.ViewIncident(detail.Source, detail.Incident)}
 	if det := detail.InvestigationDetails; det != nil {
-		out.Alerts, out.Notes = viewAlerts(det.Alerts, out.Notes)
-		out.Entities, out.Notes = viewEntities(det.Entities, out.Notes)
+		out.Alerts, out.Notes = resources.ViewAlerts(det.Alerts, out.Notes)
+		out.Entities, out.Notes = resources.ViewEntities(det.Entities, out.Notes)
 	}
 	// The evidence endpoint is the richer source; the copy inside the
 	// details answers when the endpoint fails.
 	switch {
 	case evidErr == nil:
-		out.Evidence, out.Notes = viewEvidence(evidence, out.Notes)
+		out.Evidence, out.Notes = resources.ViewEvidence(evidence, out.Notes)
 	case detail.Evidence != nil:
-		out.Evidence, out.Notes = viewEvidence(detail.Evidence, out.Notes)
+		out.Evidence, out.Notes = resources.ViewEvidence(detail.Evidence, out.Notes)
 	default:
 		out.Notes = append(out.Notes, "evidence could not be fetched: "+shortErr(evidErr))
 	}
 	if commErr != nil {
 		out.Notes = append(out.Notes, "comments could not be fetched: "+shortErr(commErr))
 	} else {
-		out.Comments, out.Notes = viewComments(comments, out.Notes)
+		out.Comments, out.Notes = resources.ViewComments(comments, out.Notes)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/resources"
 	"github.com/contraforce/contraforce-mcp/schema"
 )
 
@@ -182,9 +183,9 @@ func appendRows(rows []IncidentRow, incs []client.IncidentSummary) []IncidentRow
 	for _, i := range incs {
 		rows = append(rows, IncidentRow{
 			WorkspaceID: i.WorkspaceID, Source: string(i.Source), IncidentID: i.ID, Number: i.Number,
-			Title: cut(i.Title, 300), Severity: string(i.Severity), Status: string(i.Status),
-			Workspace: i.WorkspaceName, Assignee: userName(i.User), Created: shortTime(i.CreationTime),
-			LastActivity: shortTime(i.LastActivityTime), Alerts: i.AlertsCount,
+			Title: resources.Clean(i.Title, 300), Severity: string(i.Severity), Status: string(i.Status),
+			Workspace: i.WorkspaceName, Assignee: resources.UserName(i.User), Created: resources.ShortTime(i.CreationTime),
+			LastActivity: resources.ShortTime(i.LastActivityTime), Alerts: i.AlertsCount,
 		})
 	}
 	return rows

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,7 +149,7 @@ func render[Out any](res Out, text func(Out) string) (*mcp.CallToolResult, error
 	if err != nil {
 		return mcp.NewToolResultError("internal error: the result could not be encoded: " + err.Error()), nil
 	}
-	raw = schema.SafeJSON(dropControlEscapes(raw))
+	raw = schema.SafeJSON(raw)
 	var rendered string
 	if text != nil {
 		rendered = schema.SafeText(text(res))
@@ -161,40 +160,4 @@ func render[Out any](res Out, text func(Out) string) (*mcp.CallToolResult, error
 		Content:           []mcp.Content{mcp.NewTextContent(rendered)},
 		StructuredContent: json.RawMessage(raw),
 	}, nil
-}
-
-// dropControlEscapes applies SafeText's rule for C0 controls to encoded
-// JSON: encoding/json writes them as escapes (\u001b, \b, \f, \r), which
-// SafeJSON cannot see and which decode back to controls on the client (the
-// ANSI sequences of an incident's command line). Each is removed, except
-// tab and newline, and \r becomes \n as SafeText makes CR a newline.
-func dropControlEscapes(raw []byte) []byte {
-	if !bytes.Contains(raw, []byte{'\\'}) {
-		return raw
-	}
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		if raw[i] != '\\' || i+1 == len(raw) {
-			out = append(out, raw[i])
-			continue
-		}
-		switch esc := raw[i+1]; {
-		case esc == 'b' || esc == 'f':
-			i++
-			continue
-		case esc == 'r':
-			out = append(out, '\\', 'n')
-			i++
-			continue
-		case esc == 'u' && i+5 < len(raw) && string(raw[i+2:i+4]) == "00" && (raw[i+4] == '0' || raw[i+4] == '1'):
-			// \u0000 to \u001f: keep only tab and newline.
-			if v := string(raw[i+4 : i+6]); v != "09" && v != "0a" && v != "0A" {
-				i += 5
-				continue
-			}
-		}
-		out = append(out, raw[i], raw[i+1])
-		i++
-	}
-	return out
 }

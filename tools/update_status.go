@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/resources"
 	"github.com/contraforce/contraforce-mcp/schema"
 )
 
@@ -140,7 +141,7 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 // incident, what changes, and the comment that will say why.
 func closeQuestion(inc client.Incident, out UpdateStatusOutput, after StatusState) string {
 	return schema.SafeText(fmt.Sprintf("Close %s incident #%d %q (workspace %s)?\nStatus: %s → %s\nComment: %s",
-		out.Source, inc.Number, cut(inc.Title, 200), out.WorkspaceID, describeState(out.Before), describeState(after), cut(out.Comment, 1000)))
+		out.Source, inc.Number, resources.Clean(inc.Title, 200), out.WorkspaceID, describeState(out.Before), describeState(after), resources.Clean(out.Comment, 1000)))
 }
 
 func stateOf(inc client.Incident) StatusState {

@@ -32,6 +32,8 @@ const mainUsage = `contraforce-mcp: an MCP server for ContraForce security incid
 
 Usage:
   contraforce-mcp stdio [flags]   serve MCP on stdin/stdout (Claude Desktop, Claude Code, IDE agents)
+  contraforce-mcp serve [flags]   serve MCP over HTTP, SSE and streamable HTTP (agent platforms)
+  contraforce-mcp serve token     make a bearer token and its SHA-256 for a tenants file
   contraforce-mcp version         print the version
 
 Try it without credentials against the embedded emulator:

@@ -141,6 +141,11 @@ func TestServeHostAndOrigin(t *testing.T) {
 		!strings.Contains(got.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id") {
 		t.Errorf("CORS request: %d %v", got.StatusCode, got.Header)
 	}
+	s := h.openSSE(t, tokenA)
+	msg := h.do(t, http.MethodPost, s.endpoint, tokenA, initBody, map[string]string{"Origin": "https://app.example.com"})
+	if msg.StatusCode != http.StatusAccepted || msg.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("CORS message of an SSE session: %d %v", msg.StatusCode, msg.Header)
+	}
 }
 
 // TestServeBaseURLIsServerConfiguration: no header, query or argument can

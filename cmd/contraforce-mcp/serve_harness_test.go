@@ -43,15 +43,20 @@ var (
 
 // harness is a running `serve` on loopback with tenants A and B.
 type harness struct {
-	t        *testing.T
-	emu      *emulator.Emulator
-	api      *httptest.Server
-	url      string
-	srv      *hosted.Server
-	auditLog string
-	stderr   *syncBuffer
-	stop     context.CancelFunc
-	done     chan error
+	t       *testing.T
+	emu     *emulator.Emulator
+	api     *httptest.Server
+	url     string
+	srv     *hosted.Server
+	apiHTTP *http.Client // the server's pool of API connections
+	// clientTransport, when set, carries the test clients' requests, with
+	// the bearer token on every one: mcp-go's streamable client sends its
+	// closing DELETE without the configured headers.
+	clientTransport http.RoundTripper
+	auditLog        string
+	stderr          *syncBuffer
+	stop            context.CancelFunc
+	done            chan error
 }
 
 // startServe starts the serve command's server; mutate adjusts the
@@ -93,7 +98,11 @@ func startServe(t *testing.T, mutate func(*serveConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.url, h.srv = "http://"+ln.Addr().String(), inst.srv
+	scheme := "http://"
+	if sc.TLSCert != "" {
+		scheme = "https://"
+	}
+	h.url, h.srv, h.apiHTTP = scheme+ln.Addr().String(), inst.srv, inst.apiHTTP
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- inst.srv.Serve(ctx, ln) }()
@@ -140,13 +149,21 @@ func (h *harness) connect(ctx context.Context, kind, token, version string, head
 	var c *mcpclient.Client
 	switch kind {
 	case "sse":
-		tr, err := transport.NewSSE(h.url+"/sse", transport.WithHeaders(hdr))
+		topts := []transport.ClientOption{transport.WithHeaders(hdr)}
+		if hc := h.clientHTTP(token); hc != nil {
+			topts = append(topts, transport.WithHTTPClient(hc))
+		}
+		tr, err := transport.NewSSE(h.url+"/sse", topts...)
 		if err != nil {
 			return nil, err
 		}
 		c = mcpclient.NewClient(tr, opts...)
 	default:
-		tr, err := transport.NewStreamableHTTP(h.url+"/mcp", transport.WithHTTPHeaders(hdr))
+		topts := []transport.StreamableHTTPCOption{transport.WithHTTPHeaders(hdr)}
+		if hc := h.clientHTTP(token); hc != nil {
+			topts = append(topts, transport.WithHTTPBasicClient(hc))
+		}
+		tr, err := transport.NewStreamableHTTP(h.url+"/mcp", topts...)
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +181,28 @@ func (h *harness) connect(ctx context.Context, kind, token, version string, head
 		return nil, err
 	}
 	return c, nil
+}
+
+// clientHTTP returns the clients' HTTP client for a token, or nil.
+func (h *harness) clientHTTP(token string) *http.Client {
+	if h.clientTransport == nil {
+		return nil
+	}
+	return &http.Client{Transport: bearerTransport{token: token, next: h.clientTransport}}
+}
+
+// bearerTransport adds the bearer token to every request that lacks one.
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Authorization") == "" && b.token != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+b.token)
+	}
+	return b.next.RoundTrip(r)
 }
 
 // mustConnect is connect that fails the test, and closes the client at the end.

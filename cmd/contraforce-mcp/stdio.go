@@ -33,6 +33,7 @@ func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := flag.NewFlagSet("stdio", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	finish := commonFlags(fs, &cfg, getenv)
+	auditDest := auditFlag(fs, getenv, "off")
 	fs.Usage = usage(fs, stderr, stdioUsage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -54,10 +55,17 @@ func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return 1
 	}
 	defer cleanup()
+	audit, closeAudit, err := openAudit(*auditDest, stderr, log)
+	if err != nil {
+		log.Error("cannot open the audit log", "err", err)
+		return 1
+	}
+	defer closeAudit()
 	srv, surf := newMCPServer(serverDeps{
-		Session:      func(context.Context) (*tools.Session, error) { return sess, nil },
-		Logger:       log,
-		ConfirmClose: cfg.ConfirmClose,
+		ToolMiddleware: audit,
+		Session:        func(context.Context) (*tools.Session, error) { return sess, nil },
+		Logger:         log,
+		ConfirmClose:   cfg.ConfirmClose,
 	})
 
 	offered := 0

@@ -68,6 +68,14 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections closes the pool's idle connections
+// (http.Client.CloseIdleConnections reaches it through this method).
+func (t *apiTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // apiEndpoint names an API path by its shape (ids would make unbounded
 // label values), from the end, so that any base path works.
 func apiEndpoint(method, path string) string {

@@ -88,10 +88,11 @@ type AuditIncident struct {
 	IncidentID  string `json:"incidentId,omitempty"`
 }
 
-// AuditChange is what the call asked to change. The comment is kept (an
-// auditor wants to know why an incident was closed; it is not a secret), up
-// to maxAuditComment bytes, with its full length and SHA-256 so that it can
-// be matched against the incident's comment.
+// AuditChange is what the call asked to change. The comment is kept as the
+// agent wrote it (an auditor wants to know why an incident was closed; it is
+// not a secret), up to maxAuditComment bytes, with its full length and
+// SHA-256 so that a truncated comment can still be compared. (The comment
+// the API stores carries the agent attribution in front of this text.)
 type AuditChange struct {
 	Status               string `json:"status,omitempty"`
 	Classification       string `json:"classification,omitempty"`

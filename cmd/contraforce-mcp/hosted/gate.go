@@ -173,7 +173,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 		sess.pending.Add(1)
 		s.inflight.Add(1)
 	}
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w} // only to learn the status
 	s.sse.MessageHandler().ServeHTTP(sw, r.WithContext(withPrincipal(r.Context(), p)))
 	if counted && sw.code() != http.StatusAccepted {
 		// mcp-go refused the message: no answer will come on the stream.
@@ -249,7 +249,7 @@ func (s *Server) streamableSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := withPrincipal(r.Context(), p)
-	if !s.o.Stateless && !envelope.modern(envelope{}, r) {
+	if !s.o.Stateless && !(envelope{}).modern(r) {
 		id := r.Header.Get(server.HeaderKeySessionID)
 		if id == "" {
 			s.reject(w, envelope{}, http.StatusBadRequest, reasonBadRequest,

@@ -49,6 +49,9 @@ func (s *Server) ToolMiddleware() server.ToolHandlerMiddleware {
 // (SSE streams close) and returns nil. When the time runs out, running tool
 // calls are cancelled and connections closed. Serve may be called once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.handler == nil {
+		return errors.New("hosted: Mount the MCP server before Serve")
+	}
 	defer s.close()
 	hs := s.httpServer()
 	served := make(chan error, 1)

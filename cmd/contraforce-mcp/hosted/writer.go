@@ -13,7 +13,7 @@ import (
 // default write deadline, and the request metric.
 func (s *Server) outer(route string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, fixCORS: true}
 		defer func() { s.metrics.httpRequests.add(1, route, strconv.Itoa(sw.code())) }()
 		if !s.origins.hostAllowed(r.Host) {
 			s.reject(sw, envelope{}, http.StatusMisdirectedRequest, reasonMisdirectedHost,
@@ -51,7 +51,9 @@ func (s *Server) reject(w http.ResponseWriter, env envelope, status int, reason,
 type statusWriter struct {
 	http.ResponseWriter
 	status int
-	cors   string // the allowed CORS origin of this request, if any
+	// fixCORS: this writer (the outermost) decides Access-Control-Allow-Origin.
+	fixCORS bool
+	cors    string // the allowed CORS origin of this request, if any
 }
 
 func (w *statusWriter) code() int {
@@ -67,9 +69,11 @@ func (w *statusWriter) WriteHeader(code int) {
 		return
 	}
 	w.status = code
-	if w.cors == "" {
+	switch {
+	case !w.fixCORS:
+	case w.cors == "":
 		w.Header().Del("Access-Control-Allow-Origin")
-	} else {
+	default:
 		w.Header().Set("Access-Control-Allow-Origin", w.cors)
 	}
 	w.ResponseWriter.WriteHeader(code)

@@ -1,13 +1,13 @@
-package tools
+package schema
 
 import (
 	"encoding/json"
 	"testing"
 )
 
-// TestDropControlEscapes: escaped C0 controls leave the encoded JSON, and
+// TestSafeJSONDropsControlEscapes: escaped C0 controls leave the encoded JSON, and
 // everything else (a literal backslash, other escapes) stays as it was.
-func TestDropControlEscapes(t *testing.T) {
+func TestSafeJSONDropsControlEscapes(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},
@@ -24,8 +24,8 @@ func TestDropControlEscapes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got map[string]string
-		if err := json.Unmarshal(dropControlEscapes(raw), &got); err != nil {
-			t.Fatalf("%q: the result is not JSON any more: %v (%s)", tt.in, err, dropControlEscapes(raw))
+		if err := json.Unmarshal(SafeJSON(raw), &got); err != nil {
+			t.Fatalf("%q: the result is not JSON any more: %v (%s)", tt.in, err, SafeJSON(raw))
 		}
 		if got["s"] != tt.want {
 			t.Errorf("%q: got %q, want %q", tt.in, got["s"], tt.want)

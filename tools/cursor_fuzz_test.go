@@ -1,0 +1,253 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/client/emulator"
+	"github.com/contraforce/contraforce-mcp/schema"
+)
+
+// fuzzRealCursors returns cursors as list_incidents issues them: the first
+// pages of a few filters on an emulator, and positions inside an API page.
+func fuzzRealCursors(f *testing.F) []string {
+	f.Helper()
+	api := httptest.NewServer(emulator.New(emulator.Options{}))
+	defer api.Close()
+	c, err := client.New(client.Config{BaseURL: api.URL + "/api/v2", ClientID: emulator.DemoClientID, ClientSecret: emulator.DemoClientSecret})
+	if err != nil {
+		f.Fatal(err)
+	}
+	start, end := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var out []string
+	for _, filter := range []client.IncidentFilter{
+		{},
+		{Severities: []client.Severity{client.SeverityHigh, client.SeverityMedium}, Statuses: []client.Status{client.StatusNew}},
+		{Sources: []client.Source{client.SourceSentinel, client.SourceCrowdStrike}, Query: "powershell", IncludeUnassigned: true,
+			AssigneeEmails: []string{"jane.doe@contoso.com"}},
+		{TimeFilterSelection: &client.TimeFilter{Type: client.TimeCustom, CustomStartUTC: &start, CustomEndUTC: &end}},
+	} {
+		page, err := c.ListIncidents(context.Background(), filter, client.PageToken{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if page.HasMore {
+			out = append(out, cursor{Filter: filter, Page: page.Next}.encode())
+		}
+		out = append(out, cursor{Filter: filter, Page: page.Next, Skip: 3}.encode())
+	}
+	return out
+}
+
+// FuzzCursor: decodeCursor never panics on any string; its errors are short
+// and never echo the input; a cursor it accepts re-encodes to one that
+// decodes to the same value, and carries only filters list_incidents would
+// accept as arguments (a cursor is checked like any argument).
+func FuzzCursor(f *testing.F) {
+	for _, s := range fuzzRealCursors(f) {
+		f.Add(s)
+	}
+	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	for _, s := range []string{
+		"", "=", "!!!", "eyJ9", b64(`{}`), b64(`null`), b64(`[]`), b64(`{"s":1}`), b64(`{"s":-1}`), b64(`{"s":1e9}`),
+		b64(`{"p":{"continuationToken":"x"}}`), b64(`{"p":{"continuationToken":"x"}} {}`), b64(`{"p":{},"s":1,"x":1}`),
+		b64(`{"f":{"severities":["Critical"]},"s":1}`), b64(`{"f":{"timeFilterSelection":{"type":"Forever"}},"s":1}`),
+		b64(`{"p":{"workspacePageTokens":[{"workspaceId":"w","sourceTokens":{"Nope":"t"}}]}}`),
+		b64(`{"p":{"workspacePageTokens":[{"workspaceId":"w","sourceTokens":null}]},"s":0}`),
+		b64(`{"f":{"timeFilterSelection":{"type":"Custom","customStartUtc":"2025-01-02T00:00:00+05:00"}},"s":1}`),
+		b64(`{"f":{"query":"` + strings.Repeat("q", 1000) + `"},"s":1}`),
+		b64(`{"f":{"query":"\u202e\u0000"},"s":1}`), b64("\xff\xfe"), strings.Repeat("A", maxCursor+1),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := decodeCursor(s)
+		if err != nil {
+			msg := err.Error()
+			if len(msg) > 200 || (len(s) >= 8 && strings.Contains(msg, s)) {
+				t.Fatalf("the error is long or echoes the cursor: %q", msg)
+			}
+			return
+		}
+		enc := c.encode()
+		c2, err := decodeCursor(enc)
+		if err != nil {
+			t.Fatalf("accepted %q, but its re-encoding %q is refused: %v", s, enc, err)
+		}
+		if enc2 := c2.encode(); enc2 != enc {
+			t.Fatalf("the cursor changed on a round trip: %q → %q", enc, enc2)
+		}
+		// The filter a cursor carries passes list_incidents' own checks.
+		raw, _ := json.Marshal(c.Filter)
+		if _, err := schema.Decode[ListIncidentsInput](json.RawMessage(raw)); err != nil {
+			t.Fatalf("FORGED CURSOR ACCEPTED: decodeCursor accepts a filter list_incidents refuses as arguments (%v): %.200s", err, raw)
+		}
+	})
+}
+
+// fuzzInputs are the tools' input types with their tool names; each
+// decodes arbitrary JSON through schema.Decode as the adapter does and
+// checks what its handler relies on.
+var fuzzInputs = []struct {
+	tool  string
+	check func(json.RawMessage) (broken string, err error)
+}{
+	{"list_incidents", fuzzDecode(func(in ListIncidentsInput) string {
+		switch {
+		case in.Limit < 0 || in.Limit > 100:
+			return "limit out of 0..100"
+		case len([]rune(in.Query)) > 500:
+			return "query longer than 500 characters"
+		case in.Cursor != "" && in.hasFilters():
+			return "both a cursor and filters"
+		}
+		if w := in.TimeFilterSelection; w != nil && w.Type == client.TimeCustom &&
+			(w.CustomStartUTC == nil || w.CustomEndUTC == nil || !w.CustomStartUTC.Before(*w.CustomEndUTC)) {
+			return "a custom window without ordered bounds"
+		}
+		return fuzzEnums(in.Severities, in.Statuses, in.Sources)
+	})},
+	{"get_incident", fuzzDecode(func(in GetIncidentInput) string { return fuzzEnums(nil, nil, []client.Source{in.Source}) })},
+	{"update_status", fuzzDecode(func(in UpdateStatusInput) string {
+		closing := in.Status == client.StatusClosed
+		switch {
+		case !in.Status.Valid() || !in.Source.Valid():
+			return "an invalid status or source"
+		case in.Classification != "" && !in.Classification.Valid(), in.ClassificationReason != "" && !in.ClassificationReason.Valid():
+			return "an invalid classification or reason"
+		case closing && in.Comment == "":
+			return "a closure without a comment"
+		case closing && in.Source == client.SourceSentinel && (in.Classification == "" || in.ClassificationReason == ""):
+			return "a Sentinel closure without classification and reason"
+		case in.UpdateTicket && in.TicketID == "":
+			return "updateTicket without ticketId"
+		case len([]rune(in.Comment)) > 30000:
+			return "a comment longer than 30000 characters"
+		}
+		return ""
+	})},
+	{"add_comment", fuzzDecode(func(in AddCommentInput) string {
+		if strings.TrimSpace(in.Content) == "" || !in.Source.Valid() {
+			return "a blank comment or an invalid source"
+		}
+		return ""
+	})},
+	{"assign", fuzzDecode(func(in AssignInput) string {
+		if (in.UserID == "") == (in.Email == "") || !in.Source.Valid() {
+			return "not exactly one of userId and email, or an invalid source"
+		}
+		return ""
+	})},
+}
+
+// fuzzDecode decodes raw into In; when it passes, broken names the rule
+// the value breaks ("" for none) and the value must survive a round trip
+// through its own encoding.
+func fuzzDecode[In any](broken func(In) string) func(json.RawMessage) (string, error) {
+	return func(raw json.RawMessage) (string, error) {
+		in, err := schema.Decode[In](raw)
+		if err != nil {
+			return "", err
+		}
+		if why := broken(in); why != "" {
+			return "accepted " + why, nil
+		}
+		enc, _ := json.Marshal(in)
+		again, err := schema.Decode[In](json.RawMessage(enc))
+		if err != nil {
+			return "accepted, but its own encoding is refused: " + err.Error(), nil
+		}
+		if enc2, _ := json.Marshal(again); !bytes.Equal(enc, enc2) {
+			return "changed on a round trip: " + string(enc) + " → " + string(enc2), nil
+		}
+		return "", nil
+	}
+}
+
+// fuzzEnums names the first invalid enum value, or "".
+func fuzzEnums(sevs []client.Severity, sts []client.Status, srcs []client.Source) string {
+	for _, v := range sevs {
+		if !v.Valid() {
+			return "an invalid severity"
+		}
+	}
+	for _, v := range sts {
+		if !v.Valid() {
+			return "an invalid status"
+		}
+	}
+	for _, v := range srcs {
+		if !v.Valid() {
+			return "an invalid source"
+		}
+	}
+	return ""
+}
+
+// FuzzToolArguments: arbitrary JSON as any tool's arguments never panics;
+// what is refused comes back as 1 to 20 one-line sentences, rendered as a
+// tool error that is bounded and clean of control and bidirectional
+// characters (arguments are echoed in it); what is accepted satisfies
+// every rule the handler relies on.
+func FuzzToolArguments(f *testing.F) {
+	for _, seed := range []string{
+		`{"workspaceId":"3f2b8c1e-7a4d-4e6b-9c2f-1a0b3c4d5e6f","source":"Sentinel","incidentId":"1","status":"Closed",` +
+			`"comment":"done","classification":"TruePositive","classificationReason":"Malware"}`,
+		`{"workspaceId":"w","source":"Sentinel","incidentId":"1","status":"Closed"}`,
+		`{"workspaceId":"w","source":"CrowdStrike","incidentId":"inc:1","content":"  "}`,
+		`{"workspaceId":"w","source":"Splunk","incidentId":"a/b","userId":"u","email":"e@x"}`,
+		`{"severities":["High","Critical"],"statuses":["Resolved"],"limit":101,"cursor":"x","query":"q"}`,
+		`{"timeFilterSelection":{"type":"Custom","customStartUtc":"2025-01-02T00:00:00Z","customEndUtc":"2025-01-01T00:00:00Z"}}`,
+		`{"timeFilterSelection":{"type":"SevenDays","customStartUtc":"2025-01-02T00:00:00Z"}}`,
+		`{"limit":1e400}`, `{"limit":-0}`, `{"limit":25.0}`, `{"limit":9223372036854775808}`,
+		`{"updateTicket":true,"ticketId":null,"status":"New","source":"QRadar","workspaceId":"w","incidentId":"1"}`,
+		`{"source":"sentinel","status":"closed"}`, `{"source":"Sentinel\u202e"}`, `{"comment":"\ud800\u001b[2J"}`,
+		`{"workspaceId":"\u0000","source":"Sentinel","incidentId":"\u2066x\u2069","content":"\u200b"}`,
+		`{"a":1,"a":2}`, `{"status":"Closed","status":"New"}`, `[]`, `null`, `""`, `1`, ``, `{`, `{"x":1} trailing`,
+		strings.Repeat(`{"a":`, 60) + `1` + strings.Repeat(`}`, 60), strings.Repeat("[", 200) + strings.Repeat("]", 200),
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, in := range fuzzInputs {
+			broken, err := in.check(json.RawMessage(data))
+			if broken != "" {
+				t.Fatalf("%s: %s: %q", in.tool, broken, data)
+			}
+			if err == nil {
+				continue
+			}
+			var errs schema.ArgErrors
+			if !errors.As(err, &errs) || len(errs) == 0 || len(errs) > 20 {
+				t.Fatalf("%s: %v (%T), want 1..20 ArgErrors", in.tool, err, err)
+			}
+			for _, e := range errs {
+				if s := e.Error(); strings.TrimSpace(s) == "" || strings.Contains(s, "\n") {
+					t.Fatalf("%s: sentence %q is empty or spans lines", in.tool, s)
+				}
+			}
+			res := errorResult(in.tool, err)
+			text := res.Content[0].(mcp.TextContent).Text
+			if !res.IsError || len(text) > 32<<10 {
+				t.Fatalf("%s: tool error isError=%v, %d bytes", in.tool, res.IsError, len(text))
+			}
+			for _, r := range text {
+				if (unicode.IsControl(r) && r != '\n' && r != '\t') || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) ||
+					r == 0x200B || (r >= 0xE0000 && r <= 0xE007F) {
+					t.Fatalf("%s: the tool error carries %U from the arguments: %q", in.tool, r, text)
+				}
+			}
+		}
+	})
+}
