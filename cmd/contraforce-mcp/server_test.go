@@ -10,6 +10,7 @@ import (
 
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/client/emulator"
@@ -28,13 +29,32 @@ func newTestSession(t *testing.T, scopes []client.Scope, readOnly bool) *tools.S
 	return &tools.Session{Client: c, Scopes: scopes, ReadOnly: readOnly}
 }
 
-// connect returns an initialized in-process MCP client of the server.
+type (
+	toolsSession = tools.Session
+	refT         = client.IncidentRef
+)
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func filterOwnerOpen() client.IncidentFilter {
+	return client.IncidentFilter{Statuses: []client.Status{client.StatusNew, client.StatusActive}}
+}
+
+func emptyPage() client.PageToken { return client.PageToken{} }
+
+// connect returns an initialized in-process MCP client of a new server.
 func connect(t *testing.T, sess *tools.Session) *mcpclient.Client {
 	t.Helper()
 	srv, _ := newMCPServer(serverDeps{
 		Session: func(context.Context) (*tools.Session, error) { return sess, nil },
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:  discardLogger(),
 	})
+	return connectTo(t, srv)
+}
+
+// connectTo returns an initialized in-process MCP client of srv.
+func connectTo(t *testing.T, srv *server.MCPServer) *mcpclient.Client {
+	t.Helper()
 	c, err := mcpclient.NewInProcessClient(srv)
 	if err != nil {
 		t.Fatal(err)
