@@ -3,7 +3,6 @@ package prompts
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -43,17 +42,6 @@ func TriageIncident(d Deps) Prompt {
 	}
 }
 
-// incidentData is the incident as a prompt embeds it: everything an
-// analyst reviews, in the resources' compact views.
-type incidentData struct {
-	Incident resources.IncidentView  `json:"incident"`
-	Alerts   []resources.AlertView   `json:"alerts,omitempty"`
-	Entities []resources.EntityView  `json:"entities,omitempty"`
-	Evidence *resources.EvidenceView `json:"evidence,omitempty"`
-	Comments []resources.CommentView `json:"comments,omitempty"`
-	Notes    []string                `json:"notes,omitempty"`
-}
-
 // incidentText is what the per-incident texts are rendered from. Only
 // argument values and values from the enum types appear outside the fenced
 // Data; the incident's own text stays inside it.
@@ -79,7 +67,7 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 	if err != nil {
 		return nil, fmt.Errorf("prompt %s: %v", name, err)
 	}
-	doc, data, err := readAll(ctx, api, ref)
+	doc, data, err := resources.ReadInvestigation(ctx, api, ref)
 	if err != nil {
 		return nil, fmt.Errorf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
 	}
@@ -113,45 +101,4 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 			})),
 		},
 	}, nil
-}
-
-// readAll reads the incident, its comments and its evidence concurrently;
-// only the incident is required, and what else failed is named in the notes.
-func readAll(ctx context.Context, api *client.Client, ref client.IncidentRef) (*resources.IncidentDocument, incidentData, error) {
-	var (
-		wg                    sync.WaitGroup
-		doc                   *resources.IncidentDocument
-		comments              *resources.CommentsDocument
-		evidence              *resources.EvidenceDocument
-		docErr, comErr, evErr error
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		if doc, docErr = resources.ReadIncident(ctx, api, ref); docErr != nil {
-			cancel() // without the incident the others are useless
-		}
-	}()
-	go func() { defer wg.Done(); comments, comErr = resources.ReadComments(ctx, api, ref) }()
-	go func() { defer wg.Done(); evidence, evErr = resources.ReadEvidence(ctx, api, ref) }()
-	wg.Wait()
-	if docErr != nil {
-		return nil, incidentData{}, docErr
-	}
-	data := incidentData{Incident: doc.Incident, Alerts: doc.Alerts, Entities: doc.Entities, Notes: doc.Notes}
-	if evErr != nil {
-		data.Notes = append(data.Notes, "evidence could not be fetched: "+resources.ShortError(evErr))
-	} else {
-		data.Evidence = evidence.Evidence
-		data.Notes = append(data.Notes, evidence.Notes...)
-	}
-	if comErr != nil {
-		data.Notes = append(data.Notes, "comments could not be fetched: "+resources.ShortError(comErr))
-	} else {
-		data.Comments = comments.Comments
-		data.Notes = append(data.Notes, comments.Notes...)
-	}
-	return doc, data, nil
 }

@@ -2,10 +2,8 @@ package tools
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/resources"
@@ -17,16 +15,9 @@ type GetIncidentInput struct {
 }
 
 // GetIncidentOutput is an incident with what an analyst reviews, kept
-// compact for a model's context: long texts and tables are cut, and what
-// was cut is said.
-type GetIncidentOutput struct {
-	Incident resources.IncidentView  `json:"incident"`
-	Alerts   []resources.AlertView   `json:"alerts,omitempty"`
-	Entities []resources.EntityView  `json:"entities,omitempty"`
-	Evidence *resources.EvidenceView `json:"evidence,omitempty"`
-	Comments []resources.CommentView `json:"comments,omitempty"`
-	Notes    []string                `json:"notes,omitempty" desc:"What was cut or not fetched."`
-}
+// compact for a model's context (the same investigation the incident
+// prompts embed): long texts and tables are cut, and what was cut is said.
+type GetIncidentOutput = resources.Investigation
 
 // GetIncident is the get_incident tool: one incident with its details, comments and evidence.
 func GetIncident(d Deps) Tool {
@@ -44,69 +35,18 @@ func GetIncident(d Deps) Tool {
 	})
 }
 
-// getIncident makes its three API calls concurrently: the wall time is that
-// of the slowest, not their sum.
+// getIncident reads the incident, its comments and its evidence with
+// concurrent API calls (resources.ReadInvestigation).
 func getIncident(ctx context.Context, d Deps, in GetIncidentInput) (GetIncidentOutput, error) {
 	api, err := d.api(ctx)
 	if err != nil {
 		return GetIncidentOutput{}, err
 	}
-	ref := in.Ref()
-	var (
-		wg                          sync.WaitGroup
-		detail                      *client.IncidentDetail
-		comments                    []client.Comment
-		evidence                    *client.Evidence
-		detailErr, commErr, evidErr error
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		if detail, detailErr = api.GetIncident(ctx, ref, true); detailErr != nil {
-			cancel() // without the incident the others are useless
-		}
-	}()
-	go func() { defer wg.Done(); comments, commErr = api.ListComments(ctx, ref) }()
-	go func() { defer wg.Done(); evidence, evidErr = api.GetEvidence(ctx, ref) }()
-	wg.Wait()
-	if detailErr != nil {
-		return GetIncidentOutput{}, fmt.Errorf("get incident %s: %w", in.IncidentID, detailErr)
+	_, inv, err := resources.ReadInvestigation(ctx, api, in.Ref())
+	if err != nil {
+		return GetIncidentOutput{}, fmt.Errorf("get incident %s: %w", in.IncidentID, err)
 	}
-
-	out := GetIncidentOutput{Incident: resources.ViewIncident(detail.Source, detail.Incident)}
-	if det := detail.InvestigationDetails; det != nil {
-		out.Alerts, out.Notes = resources.ViewAlerts(det.Alerts, out.Notes)
-		out.Entities, out.Notes = resources.ViewEntities(det.Entities, out.Notes)
-	}
-	// The evidence endpoint is the richer source; the copy inside the
-	// details answers when the endpoint fails.
-	switch {
-	case evidErr == nil:
-		out.Evidence, out.Notes = resources.ViewEvidence(evidence, out.Notes)
-	case detail.Evidence != nil:
-		out.Evidence, out.Notes = resources.ViewEvidence(detail.Evidence, out.Notes)
-	default:
-		out.Notes = append(out.Notes, "evidence could not be fetched: "+shortErr(evidErr))
-	}
-	if commErr != nil {
-		out.Notes = append(out.Notes, "comments could not be fetched: "+shortErr(commErr))
-	} else {
-		out.Comments, out.Notes = resources.ViewComments(comments, out.Notes)
-	}
-	return out, nil
-}
-
-// shortErr words a secondary failure for a note.
-func shortErr(err error) string {
-	if e, ok := client.AsAPIError(err); ok {
-		return fmt.Sprintf("%s (HTTP %d, request %s)", e.Code, e.Status, e.RequestID)
-	}
-	if errors.Is(err, context.Canceled) {
-		return "cancelled"
-	}
-	return err.Error()
+	return *inv, nil
 }
 
 // renderIncident is get_incident's text rendering: the essentials an agent
