@@ -1,7 +1,6 @@
 package prompts
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -47,29 +46,13 @@ func ShiftHandoff(d Deps) Prompt {
 	}
 }
 
-// handoffRow is one open incident as the hand-off lists it.
-type handoffRow struct {
-	WorkspaceID  string `json:"workspaceId"`
-	Workspace    string `json:"workspace,omitempty"`
-	Source       string `json:"source"`
-	IncidentID   string `json:"incidentId"`
-	Number       int    `json:"number,omitempty"`
-	Title        string `json:"title"`
-	Severity     string `json:"severity"`
-	Status       string `json:"status"`
-	Assignee     string `json:"assignee,omitempty"`
-	Created      string `json:"created"`
-	LastActivity string `json:"lastActivity,omitempty"`
-	Alerts       int    `json:"alerts"`
-}
-
 // handoffData is the fenced data of the hand-off.
 type handoffData struct {
-	WindowStart string       `json:"windowStart"`
-	WindowEnd   string       `json:"windowEnd"`
-	Shown       int          `json:"shown"`
-	More        bool         `json:"more,omitempty"`
-	Incidents   []handoffRow `json:"incidents"`
+	WindowStart string                  `json:"windowStart"`
+	WindowEnd   string                  `json:"windowEnd"`
+	Shown       int                     `json:"shown"`
+	More        bool                    `json:"more,omitempty"`
+	Incidents   []resources.IncidentRow `json:"incidents"`
 }
 
 type handoffText struct {
@@ -141,49 +124,16 @@ func openIncidents(ctx context.Context, api *client.Client, workspace string, st
 		}
 		pos = page.Next
 	}
-	slices.SortStableFunc(rows, func(a, b client.IncidentSummary) int { return compareNewest(a.CreationTime, b.CreationTime) })
+	slices.SortStableFunc(rows, func(a, b client.IncidentSummary) int { return resources.NewestFirst(a.CreationTime, b.CreationTime) })
 	if len(rows) > maxHandoffRows {
 		rows, more = rows[:maxHandoffRows], true
 	}
 	data := handoffData{WindowStart: start.Format(time.RFC3339), WindowEnd: end.Format(time.RFC3339),
-		Shown: len(rows), More: more, Incidents: make([]handoffRow, len(rows))}
+		Shown: len(rows), More: more, Incidents: make([]resources.IncidentRow, len(rows))}
 	for i, r := range rows {
-		row := handoffRow{
-			WorkspaceID: resources.Clean(r.WorkspaceID, 100), Workspace: resources.Clean(r.WorkspaceName, 100),
-			Source: resources.Clean(string(r.Source), 40), IncidentID: resources.Clean(r.ID, 200), Number: r.Number,
-			Title: resources.Clean(r.Title, 200), Severity: resources.Clean(string(r.Severity), 40),
-			Status: resources.Clean(string(r.Status), 40), Created: minutes(r.CreationTime),
-			LastActivity: minutes(r.LastActivityTime), Alerts: r.AlertsCount,
-		}
-		if r.User != nil {
-			row.Assignee = resources.Clean(cmp.Or(r.User.Email, r.User.DisplayName, r.User.ID), 100)
-		}
-		data.Incidents[i] = row
+		data.Incidents[i] = resources.ViewRow(r)
 	}
 	return data, nil
-}
-
-// compareNewest orders RFC 3339 times newest first; unparsable ones last.
-func compareNewest(a, b string) int {
-	ta, errA := time.Parse(time.RFC3339Nano, a)
-	tb, errB := time.Parse(time.RFC3339Nano, b)
-	switch {
-	case errA != nil && errB != nil:
-		return 0
-	case errA != nil:
-		return 1
-	case errB != nil:
-		return -1
-	}
-	return tb.Compare(ta)
-}
-
-// minutes renders an API time in UTC to the minute; anything else cleaned.
-func minutes(s string) string {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC().Format("2006-01-02T15:04Z")
-	}
-	return resources.Clean(s, 40)
 }
 
 // checkHours accepts a whole number of hours within the window's bounds.

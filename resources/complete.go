@@ -207,7 +207,7 @@ func (c *Completer) fill(ctx context.Context, key cacheKey, e *cacheEntry) {
 	page, err := key.api.ListIncidents(ctx, f, client.PageToken{})
 	if err == nil {
 		rows := slices.Clone(page.Incidents)
-		slices.SortStableFunc(rows, func(a, b client.IncidentSummary) int { return newestFirst(a.CreationTime, b.CreationTime) })
+		slices.SortStableFunc(rows, func(a, b client.IncidentSummary) int { return NewestFirst(a.CreationTime, b.CreationTime) })
 		e.rows = make([]recentIncident, len(rows))
 		for i, r := range rows {
 			e.rows[i] = recentIncident{WorkspaceID: Clean(r.WorkspaceID, maxCell), WorkspaceName: Clean(r.WorkspaceName, maxCell),
@@ -258,8 +258,8 @@ func isDone(e *cacheEntry) bool {
 	}
 }
 
-// newestFirst orders RFC 3339 times, newest first; unparsable times last.
-func newestFirst(a, b string) int {
+// NewestFirst orders RFC 3339 times, newest first; unparsable times last.
+func NewestFirst(a, b string) int {
 	ta, errA := time.Parse(time.RFC3339Nano, a)
 	tb, errB := time.Parse(time.RFC3339Nano, b)
 	switch {

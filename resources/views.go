@@ -50,6 +50,34 @@ type IncidentView struct {
 	TicketID             string   `json:"ticketId,omitempty"`
 }
 
+// IncidentRow is one incident of a list: compact, with the three values
+// that identify it (the per-incident tools' arguments).
+type IncidentRow struct {
+	WorkspaceID  string `json:"workspaceId"`
+	Source       string `json:"source"`
+	IncidentID   string `json:"incidentId"`
+	Number       int    `json:"number"`
+	Title        string `json:"title"`
+	Severity     string `json:"severity"`
+	Status       string `json:"status"`
+	Workspace    string `json:"workspace,omitempty"`
+	Assignee     string `json:"assignee,omitempty"`
+	Created      string `json:"created"`
+	LastActivity string `json:"lastActivity,omitempty"`
+	Alerts       int    `json:"alerts"`
+}
+
+// ViewRow is the compact row of a listed incident.
+func ViewRow(i client.IncidentSummary) IncidentRow {
+	return IncidentRow{
+		WorkspaceID: Clean(i.WorkspaceID, maxCell), Source: Clean(string(i.Source), maxCell), IncidentID: Clean(i.ID, maxCell),
+		Number: i.Number, Title: Clean(i.Title, maxTitle), Severity: Clean(string(i.Severity), maxCell),
+		Status: Clean(string(i.Status), maxCell), Workspace: Clean(i.WorkspaceName, maxCell),
+		Assignee: Clean(UserName(i.User), maxCell), Created: ShortTime(i.CreationTime),
+		LastActivity: ShortTime(i.LastActivityTime), Alerts: i.AlertsCount,
+	}
+}
+
 // AlertView is the compact alert.
 type AlertView struct {
 	Title    string   `json:"title"`

@@ -42,20 +42,7 @@ type ListIncidentsOutput struct {
 
 // IncidentRow is one compact list row; (workspaceId, source, incidentId)
 // are the arguments of the per-incident tools.
-type IncidentRow struct {
-	WorkspaceID  string `json:"workspaceId"`
-	Source       string `json:"source"`
-	IncidentID   string `json:"incidentId"`
-	Number       int    `json:"number"`
-	Title        string `json:"title"`
-	Severity     string `json:"severity"`
-	Status       string `json:"status"`
-	Workspace    string `json:"workspace,omitempty"`
-	Assignee     string `json:"assignee,omitempty"`
-	Created      string `json:"created"`
-	LastActivity string `json:"lastActivity,omitempty"`
-	Alerts       int    `json:"alerts"`
-}
+type IncidentRow = resources.IncidentRow
 
 const (
 	defaultLimit = 25
@@ -181,12 +168,7 @@ func utc(t *time.Time) *time.Time {
 
 func appendRows(rows []IncidentRow, incs []client.IncidentSummary) []IncidentRow {
 	for _, i := range incs {
-		rows = append(rows, IncidentRow{
-			WorkspaceID: i.WorkspaceID, Source: string(i.Source), IncidentID: i.ID, Number: i.Number,
-			Title: resources.Clean(i.Title, 300), Severity: string(i.Severity), Status: string(i.Status),
-			Workspace: i.WorkspaceName, Assignee: resources.UserName(i.User), Created: resources.ShortTime(i.CreationTime),
-			LastActivity: resources.ShortTime(i.LastActivityTime), Alerts: i.AlertsCount,
-		})
+		rows = append(rows, resources.ViewRow(i))
 	}
 	return rows
 }
