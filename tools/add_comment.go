@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/resources"
@@ -16,9 +15,10 @@ type AddCommentInput struct {
 	Content string `json:"content" jsonschema:"required,maxLength=30000" desc:"Comment text (plain text or Markdown)."`
 }
 
-// Check refuses a comment of only white space (the schema already refuses "").
+// Check refuses a comment with nothing visible in it (the schema already
+// refuses "").
 func (in AddCommentInput) Check() error {
-	if strings.TrimSpace(in.Content) == "" {
+	if blank(in.Content) {
 		return &schema.ArgError{Field: "content", Kind: schema.KindRule, Problem: "is blank; write the comment's text"}
 	}
 	return nil

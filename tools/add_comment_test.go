@@ -59,3 +59,31 @@ func TestAddCommentAttribution(t *testing.T) {
 		})
 	}
 }
+
+// TestAddCommentCleansText: analysts read agent comments in the portal, so
+// the posted text shows a right-to-left override as a marker and carries no
+// invisible or control characters; a comment with nothing visible is refused.
+func TestAddCommentCleansText(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ref := e.findRef(open(emulator.WorkspaceOwnerID, client.SourceSentinel))
+	c := connect(t, e.session(demoCred), "claude-ai")
+	n := len(e.emu.Comments(ref))
+
+	var out tools.AddCommentOutput
+	c.ok("add_comment", refArgs(ref, map[string]any{"content": "Renamed file invoice\u202Efdp.exe\u200B seen \x1b[31mtwice\x1b[0m"}), &out)
+	comments := e.emu.Comments(ref)
+	if len(comments) != n+1 {
+		t.Fatalf("%d comments, want %d", len(comments), n+1)
+	}
+	want := "[AI agent: Claude via contraforce-mcp] Renamed file invoice[U+202E]fdp.exe seen [31mtwice[0m"
+	if got := comments[n].Message; got != want {
+		t.Errorf("posted %q, want %q", got, want)
+	}
+
+	msg := c.fail("add_comment", refArgs(ref, map[string]any{"content": "\u200B\u200D\u2060 "}))
+	wantAll(t, msg, `"content"`, "blank")
+	if len(e.emu.Comments(ref)) != n+1 {
+		t.Error("an invisible-only comment was posted")
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/contraforce/contraforce-mcp/schema"
 )
 
 // knownClients maps MCP client names (clientInfo.name) to how a SOC team
@@ -39,6 +41,14 @@ func AgentName(ctx context.Context, configured string) string {
 
 // attribute marks text as an AI agent's, visibly, whoever reads it: the API
 // flags the comment for the service account, and the text names the agent.
+// The text is cleaned as incident text is (schema.SafeText): a model may echo
+// a right-to-left override or invisible characters it read, and analysts
+// read these comments in the portal.
 func attribute(agent, text string) string {
-	return "[AI agent: " + agent + "] " + strings.TrimSpace(text)
+	return "[AI agent: " + agent + "] " + strings.TrimSpace(schema.SafeText(text))
+}
+
+// blank reports whether text has nothing visible once cleaned.
+func blank(text string) bool {
+	return strings.TrimSpace(schema.SafeText(text)) == ""
 }

@@ -38,6 +38,14 @@ func (UpdateStatusInput) Rules() []schema.Rule {
 	}
 }
 
+// Check refuses a comment with nothing visible in it: a closure must say why.
+func (in UpdateStatusInput) Check() error {
+	if in.Comment != "" && blank(in.Comment) {
+		return &schema.ArgError{Field: "comment", Kind: schema.KindRule, Problem: "is blank; say why"}
+	}
+	return nil
+}
+
 // StatusState is the part of an incident a status change touches.
 type StatusState struct {
 	Status               string `json:"status"`
