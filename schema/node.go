@@ -36,6 +36,19 @@ type node struct {
 	allOf []*cond // cross-field rules, emitted as allOf[{if, then}]
 }
 
+// open drops additionalProperties: false from n and every object below it.
+func (n *node) open() {
+	if n == nil {
+		return
+	}
+	n.closed = false
+	n.items.open()
+	n.extra.open()
+	for _, p := range n.props {
+		p.n.open()
+	}
+}
+
 // prop is one named property of an object node.
 type prop struct {
 	name     string

@@ -44,7 +44,10 @@ func For[T any]() (*Schema, error) {
 // ForOutput returns the output schema of the struct T, for a tool's
 // outputSchema: required lists the fields without omitempty/omitzero, fields
 // encoding/json may write as null (pointers, slices, maps without omitempty)
-// accept null, and descriptions are optional but encouraged.
+// accept null, and descriptions are optional but encouraged. Unlike input
+// objects, output objects are left open (no additionalProperties: false): a
+// newer server may add a field, and a client must not reject the result for
+// it; it also keeps tools/list small.
 func ForOutput[T any]() (*Schema, error) {
 	return lookup(reflect.TypeFor[T](), true)
 }
@@ -59,6 +62,9 @@ func lookup(t reflect.Type, output bool) (*Schema, error) {
 	if err != nil {
 		e.err = err
 	} else {
+		if output {
+			root.open()
+		}
 		e.s = &Schema{root: root, json: root.appendJSON(nil), output: output}
 	}
 	got, _ := cache.LoadOrStore(key, &e)
