@@ -18,45 +18,48 @@ type Investigation struct {
 	Notes    []string      `json:"notes,omitempty" desc:"What was cut or could not be fetched."`
 }
 
-// ReadInvestigation reads the incident (with details), its comments and its
-// evidence with concurrent API calls, so its wall time is that of the
-// slowest call, not their sum. Only the incident is required: what else
-// failed is named in the notes. It also returns the incident's document.
+// ReadInvestigation reads the incident with its details and its comments
+// with concurrent API calls, so its wall time is that of the slower call,
+// not their sum. The details carry the evidence table (data-models page:
+// "evidence" of the incident object), so the evidence endpoint is asked
+// only when they do not. Only the incident is required: what else failed
+// is named in the notes. It also returns the incident's document.
 func ReadInvestigation(ctx context.Context, api *client.Client, ref client.IncidentRef) (*IncidentDocument, *Investigation, error) {
 	var (
-		wg                    sync.WaitGroup
-		doc                   *IncidentDocument
-		comments              *CommentsDocument
-		evidence              *EvidenceDocument
-		docErr, comErr, evErr error
+		wg       sync.WaitGroup
+		detail   *client.IncidentDetail
+		comments []client.Comment
+		detErr   error
+		comErr   error
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wg.Add(3)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if doc, docErr = ReadIncident(ctx, api, ref); docErr != nil {
-			cancel() // without the incident the others are useless
+		if detail, detErr = api.GetIncident(ctx, ref, true); detErr != nil {
+			cancel() // without the incident the comments are useless
 		}
 	}()
-	go func() { defer wg.Done(); comments, comErr = ReadComments(ctx, api, ref) }()
-	go func() { defer wg.Done(); evidence, evErr = ReadEvidence(ctx, api, ref) }()
+	go func() { defer wg.Done(); comments, comErr = api.ListComments(ctx, ref) }()
 	wg.Wait()
-	if docErr != nil {
-		return nil, nil, docErr
+	if detErr != nil {
+		return nil, nil, detErr
 	}
+	doc := incidentDocument(ref, detail)
 	inv := &Investigation{Incident: doc.Incident, Alerts: doc.Alerts, Entities: doc.Entities, Notes: doc.Notes}
-	if evErr != nil {
-		inv.Notes = append(inv.Notes, "evidence could not be fetched: "+ShortError(evErr))
-	} else {
-		inv.Evidence = evidence.Evidence
-		inv.Notes = append(inv.Notes, evidence.Notes...)
+	evidence := detail.Evidence
+	if evidence == nil {
+		var err error
+		if evidence, err = api.GetEvidence(ctx, ref); err != nil {
+			inv.Notes = append(inv.Notes, "evidence could not be fetched: "+ShortError(err))
+		}
 	}
+	inv.Evidence, inv.Notes = ViewEvidence(evidence, inv.Notes)
 	if comErr != nil {
 		inv.Notes = append(inv.Notes, "comments could not be fetched: "+ShortError(comErr))
 	} else {
-		inv.Comments = comments.Comments
-		inv.Notes = append(inv.Notes, comments.Notes...)
+		inv.Comments, inv.Notes = ViewComments(comments, inv.Notes)
 	}
 	return doc, inv, nil
 }

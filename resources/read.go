@@ -49,6 +49,11 @@ func ReadIncident(ctx context.Context, api *client.Client, ref client.IncidentRe
 	if err != nil {
 		return nil, err
 	}
+	return incidentDocument(ref, detail), nil
+}
+
+// incidentDocument is the incident resource's document of an answer.
+func incidentDocument(ref client.IncidentRef, detail *client.IncidentDetail) *IncidentDocument {
 	src := detail.Source
 	if src == "" {
 		src = ref.Source
@@ -68,7 +73,7 @@ func ReadIncident(ctx context.Context, api *client.Client, ref client.IncidentRe
 		doc.Alerts, doc.Notes = ViewAlerts(det.Alerts, doc.Notes)
 		doc.Entities, doc.Notes = ViewEntities(det.Entities, doc.Notes)
 	}
-	return doc, nil
+	return doc
 }
 
 // ReadComments reads an incident's comments.

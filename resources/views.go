@@ -25,7 +25,7 @@ const (
 	maxEntities     = 30
 	maxEntityProps  = 6
 	maxCell         = 160
-	maxEvidenceRows = 20
+	maxEvidenceRows = 10
 	maxQuery        = 600
 )
 

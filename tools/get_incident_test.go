@@ -26,7 +26,16 @@ func TestGetIncidentMatchesEmulator(t *testing.T) {
 	c.ok("add_comment", refArgs(ref, map[string]any{"content": "Triage started."}), nil)
 
 	var out tools.GetIncidentOutput
+	before := e.emu.Stats().Requests
 	text := c.ok("get_incident", refArgs(ref, nil), &out)
+	// Two concurrent requests: the incident with its details (which carry
+	// the evidence) and its comments; the evidence endpoint is not asked.
+	after := e.emu.Stats().Requests
+	for ep, want := range map[emulator.Endpoint]int{emulator.EndpointGetIncident: 1, emulator.EndpointListComments: 1, emulator.EndpointEvidence: 0} {
+		if got := after[ep] - before[ep]; got != want {
+			t.Errorf("get_incident made %d %s requests, want %d", got, ep, want)
+		}
+	}
 
 	inc, _ := e.emu.Incident(ref)
 	v := out.Incident

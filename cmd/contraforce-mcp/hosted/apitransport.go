@@ -18,8 +18,11 @@ import (
 // elsewhere), and the metrics RoundTripper. m may be nil (no metrics).
 func NewAPIHTTPClient(m *Metrics) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64 // every tenant talks to the same API host
+	// Every tenant talks to the same API host, and one get_incident holds two
+	// connections at once: a pool smaller than the concurrent calls makes
+	// each burst open (and, against the real API, TLS-handshake) new ones.
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 512
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ExpectContinueTimeout = time.Second
