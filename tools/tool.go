@@ -70,8 +70,9 @@ type Tool struct {
 	Scope client.Scope
 	// Handler is the MCP handler; it never returns a Go error for a failed call.
 	Handler server.ToolHandlerFunc
-	// Input and Output are reflected schemas, kept for the generated reference.
-	Input, Output *schema.Schema
+	// Schemas reflects the input and output structs (the validator's view
+	// of them, and the README reference's).
+	Schemas func() (in, out *schema.Schema, err error)
 }
 
 // ReadOnly reports whether the tool only reads.
@@ -95,26 +96,41 @@ type spec[In, Out any] struct {
 	text func(Out) string
 }
 
-// newTool reflects the input and output structs, and wraps handle so that
-// arguments are validated before any API call and failures become tool
-// results an agent can act on. It panics on a struct the schema package
-// refuses (a missing description, say): that is a programming error caught
-// by the tests at start-up, never a runtime condition.
+// newTool declares the tool with its input and output schemas, and wraps
+// handle so that arguments are validated before any API call and failures
+// become tool results an agent can act on.
+//
+// The schemas come from schemas.json, generated from the structs by
+// reflection (UPDATE_GOLDEN=1 go test ./tools): reflecting every struct at
+// start-up would cost a stdio server a third of its cold start. A test fails
+// when schemas.json differs from the reflection, and the validator reflects
+// its struct on first use. A tool missing from schemas.json is reflected
+// here; a struct the schema package refuses (a missing description, say)
+// panics: a programming error the tests catch, never a runtime condition.
 func newTool[In, Out any](s spec[In, Out]) Tool {
-	in, err := schema.For[In]()
-	if err != nil {
-		panic(fmt.Sprintf("tool %s: input schema: %v", s.name, err))
+	reflected := func() (in, out *schema.Schema, err error) {
+		if in, err = schema.For[In](); err != nil {
+			return nil, nil, fmt.Errorf("tool %s: input schema: %w", s.name, err)
+		}
+		if out, err = schema.ForOutput[Out](); err != nil {
+			return nil, nil, fmt.Errorf("tool %s: output schema: %w", s.name, err)
+		}
+		return in, out, nil
 	}
-	out, err := schema.ForOutput[Out]()
-	if err != nil {
-		panic(fmt.Sprintf("tool %s: output schema: %v", s.name, err))
+	inJSON, outJSON, ok := generatedSchemas(s.name)
+	if !ok {
+		in, out, err := reflected()
+		if err != nil {
+			panic(err.Error())
+		}
+		inJSON, outJSON = in.JSON(), out.JSON()
 	}
 	def := mcp.Tool{
 		Name:            s.name,
 		Title:           s.title,
 		Description:     s.description,
-		RawInputSchema:  in.JSON(),
-		RawOutputSchema: out.JSON(),
+		RawInputSchema:  inJSON,
+		RawOutputSchema: outJSON,
 		// The title is stated once, at the top level (the current spec's place).
 		Annotations: mcp.ToolAnnotation{
 			ReadOnlyHint:    mcp.ToBoolPtr(s.hints.readOnly),
@@ -138,7 +154,7 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 		}
 		return render(res, s.text)
 	}
-	return Tool{Def: def, Scope: s.scope, Handler: handler, Input: in, Output: out}
+	return Tool{Def: def, Scope: s.scope, Handler: handler, Schemas: reflected}
 }
 
 // render returns the structured result and its short text rendering, both

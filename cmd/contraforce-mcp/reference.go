@@ -50,8 +50,12 @@ func writeToolReference(b *strings.Builder, t tools.Tool) {
 	fmt.Fprintf(b, "#### `%s` — %s\n\n%s\n\n", d.Name, d.Title, d.Description)
 	fmt.Fprintf(b, "Scope `%s` · read-only %s · destructive %s · idempotent %s · open-world %s\n\n",
 		t.Scope, yesNo(a.ReadOnlyHint), yesNo(a.DestructiveHint), yesNo(a.IdempotentHint), yesNo(a.OpenWorldHint))
-	b.WriteString(t.Input.Describe())
-	fmt.Fprintf(b, "\nResult fields: %s.\n\n", strings.Join(codeList(t.Output.Properties()), ", "))
+	in, out, err := t.Schemas()
+	if err != nil {
+		panic(err) // the tools' tests refuse such a struct long before
+	}
+	b.WriteString(in.Describe())
+	fmt.Fprintf(b, "\nResult fields: %s.\n\n", strings.Join(codeList(out.Properties()), ", "))
 }
 
 func yesNo(p *bool) string {
