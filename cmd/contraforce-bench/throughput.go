@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	mcpclient "github.com/mark3labs/mcp-go/client"
+
+	"github.com/contraforce/contraforce-mcp/client"
+)
+
+// sessions opens n initialized sessions over one transport.
+func (s *servedProc) sessions(ctx context.Context, kind string, n int) ([]*mcpclient.Client, error) {
+	var out []*mcpclient.Client
+	for range n {
+		c, err := s.connect(ctx, kind)
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// closeAll closes sessions concurrently.
+func closeAll(cs []*mcpclient.Client) {
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = c.Close() }()
+	}
+	wg.Wait()
+}
+
+// hostedThroughput runs n sessions calling get_incident in a loop for d.
+func (s *servedProc) hostedThroughput(ctx context.Context, kind string, n int, d time.Duration, refs []client.IncidentRef) (load, error) {
+	cs, err := s.sessions(ctx, kind, n)
+	if err != nil {
+		return load{}, err
+	}
+	defer closeAll(cs)
+	call := func(ctx context.Context, w, i int) error {
+		return callTool(ctx, cs[w], "get_incident", args(refs[(w+i)%len(refs)]))
+	}
+	if err := warm(ctx, n, call); err != nil {
+		return load{}, fmt.Errorf("%s warm-up: %w", kind, err)
+	}
+	return runLoad(ctx, n, d, call), nil
+}
+
+// hostedLatencyAndThroughput measures tool calls over SSE and streamable
+// HTTP: latency on one session, then throughput with 1, 10 and 100
+// sessions against the emulator serving the same API requests alone.
+func (b *bench) hostedLatencyAndThroughput(ctx context.Context) error {
+	s, err := startServe(ctx, b.bins.server, b.api, b.secretFile)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	refs := b.api.refs(24)
+	c, err := s.connect(ctx, transportHTTP)
+	if err != nil {
+		return err
+	}
+	err = b.learnWork(func(name string, a map[string]any) error { return callTool(ctx, c, name, a) })
+	_ = c.Close()
+	if err != nil {
+		return err
+	}
+	if err := b.ensureDirect(ctx, refs); err != nil {
+		return err
+	}
+	for _, kind := range hostedTransports {
+		if err := b.hostedLatency(ctx, s, kind, refs); err != nil {
+			return err
+		}
+	}
+	return b.throughput(ctx, s, refs)
+}
+
+// hostedLatency measures get_incident and list_incidents on one session.
+func (b *bench) hostedLatency(ctx context.Context, s *servedProc, kind string, refs []client.IncidentRef) error {
+	c, err := s.connect(ctx, kind)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var get, list samples
+	for i := range b.plan.calls + 20 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := time.Now()
+		if err := callTool(ctx, c, "get_incident", args(refs[i%len(refs)])); err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		dg := time.Since(t)
+		t = time.Now()
+		if err := callTool(ctx, c, "list_incidents", map[string]any{}); err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		if i >= 20 { // 20 warm-up rounds
+			get, list = append(get, dg), append(list, time.Since(t))
+		}
+	}
+	area := "Latency (" + kind + ")"
+	b.rep.add(
+		row{area: area, measure: "`get_incident`, p50 / p90 / p99", value: get.summary(),
+			ref: "Go client " + b.directGet.summary(), ratio: times(ratio(float64(get.median()), float64(b.directGet.median()))) + " (p50)"},
+		row{area: area, measure: "`list_incidents`, p50 / p90 / p99", value: list.summary(),
+			ref: "Go client " + b.directList.summary(), ratio: times(ratio(float64(list.median()), float64(b.directList.median()))) + " (p50)"},
+	)
+	b.logf("%s: get_incident p50 %s, list_incidents p50 %s", kind, ms(get.median()), ms(list.median()))
+	return nil
+}
+
+// point is one throughput measurement and the CPU it cost.
+type point struct {
+	load
+	serverCPU, benchCPU time.Duration // per call
+	apiConns            int64         // API connections opened during it
+}
+
+// throughput measures, for each number of sessions, the emulator alone and
+// then each transport, one right after the other so that a change in the
+// machine's load affects the reference and the figure alike.
+func (b *bench) throughput(ctx context.Context, s *servedProc, refs []client.IncidentRef) error {
+	alone := map[int]point{}
+	over := map[string]map[int]point{}
+	for _, n := range b.plan.sessions {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		alone1 := func(ctx context.Context, w, i int) error {
+			return b.api.getIncidentRaw(ctx, refs[(w+i)%len(refs)], b.work.get)
+		}
+		if err := warm(ctx, n, alone1); err != nil {
+			return fmt.Errorf("emulator alone, warm-up: %w", err)
+		}
+		self0 := procCPU(os.Getpid())
+		l := runLoad(ctx, n, b.plan.duration, alone1)
+		if l.errors > 0 {
+			return fmt.Errorf("emulator alone, %d workers: %d errors", n, l.errors)
+		}
+		alone[n] = point{load: l, benchCPU: perCall(procCPU(os.Getpid())-self0, l.calls)}
+		b.logf("emulator alone, %d worker%s: %.0f calls/s, %s CPU per call", n, plural(n), l.perSecond(), ms(alone[n].benchCPU))
+		for _, kind := range hostedTransports {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			srv0, self0, conns0 := procCPU(s.cmd.Process.Pid), procCPU(os.Getpid()), b.api.conns.Load()
+			l, err := s.hostedThroughput(ctx, kind, n, b.plan.duration, refs)
+			if err != nil {
+				return err
+			}
+			if l.errors > 0 {
+				return fmt.Errorf("%s, %d sessions: %d of %d calls failed", kind, n, l.errors, l.errors+l.calls)
+			}
+			p := point{load: l, serverCPU: perCall(procCPU(s.cmd.Process.Pid)-srv0, l.calls), benchCPU: perCall(procCPU(os.Getpid())-self0, l.calls),
+				apiConns: b.api.conns.Load() - conns0}
+			if over[kind] == nil {
+				over[kind] = map[int]point{}
+			}
+			over[kind][n] = p
+			b.logf("%s, %d session%s: %.0f calls/s (%s of the emulator alone), p50 %s, p99 %s; CPU per call: server %s, benchmark %s; "+
+				"%d API connections opened", kind, n, plural(n), l.perSecond(), percent(ratio(l.perSecond(), alone[n].perSecond())),
+				ms(l.lat.median()), ms(l.lat.percentile(99)), ms(p.serverCPU), ms(p.benchCPU), p.apiConns)
+		}
+	}
+	// For scale: the top load made with the Go client, which decodes the
+	// answers as the server's client does.
+	top := b.plan.sessions[len(b.plan.sessions)-1]
+	direct := func(ctx context.Context, w, i int) error {
+		_, _, err := b.api.getIncidentDirect(ctx, refs[(w+i)%len(refs)], b.work.get)
+		return err
+	}
+	if err := warm(ctx, top, direct); err != nil {
+		return err
+	}
+	viaClient := runLoad(ctx, top, b.plan.duration, direct)
+	b.logf("Go client against the emulator, %d workers: %.0f calls/s", top, viaClient.perSecond())
+
+	note := b.rep.note("Throughput: each session is a real mcp-go v1.2.1 client (protocol 2025-11-25, its own MCP session, "+
+		"one shared keep-alive pool) calling get_incident in a loop for %s; sessions are opened and warmed first. The server is "+
+		"`contraforce-mcp serve` with a bearer token and its tool-call rate limit and session caps lifted (policy, not capacity). "+
+		"The reference is the emulator alone serving the same API requests per call, made concurrently with plain net/http "+
+		"(bodies read, not decoded) by as many workers, measured right before; made with the Go client instead, which decodes "+
+		"them as the server's client does, they reach %.0f/s at %d workers. CPU per call is read from /proc (user + system): "+
+		"\"server\" is the contraforce-mcp process, \"bench\" the benchmark's process (the emulator and the clients). Client, "+
+		"emulator and server share the machine's %d cores, so the server's own CPU per call, not only the ratio, says what it costs. "+
+		"API connections opened are the TCP connections the emulator accepted during the run: more than a few means the server's "+
+		"pool of API connections is smaller than its concurrency, and every call past it pays a new connection (a TLS handshake, "+
+		"against the real API).",
+		b.plan.duration, viaClient.perSecond(), top, numCPU())
+	for ti, kind := range hostedTransports {
+		for i, n := range b.plan.sessions {
+			p, a := over[kind][n], alone[n]
+			share := ratio(p.perSecond(), a.perSecond())
+			r := row{area: "Throughput (" + kind + ")",
+				measure: fmt.Sprintf("`get_incident` calls/s, %d session%s (p50, p99; CPU per call; API connections opened)", n, plural(n)),
+				value: fmt.Sprintf("%.0f/s (%s, %s; server %s, bench %s; %d)", p.perSecond(), ms(p.lat.median()), ms(p.lat.percentile(99)),
+					ms(p.serverCPU), ms(p.benchCPU), p.apiConns),
+				ref:   fmt.Sprintf("emulator alone %.0f/s (bench %s)", a.perSecond(), ms(a.benchCPU)),
+				ratio: percent(share)}
+			if ti == 0 && i == 0 {
+				r.measure += " " + note
+			}
+			if n == 100 {
+				r.target, r.result = "≥ 50% of emulator", verdict(share >= 0.5)
+			}
+			b.rep.add(r)
+			if n == 100 {
+				spread := ratio(float64(p.lat.percentile(99)), float64(p.lat.median()))
+				b.rep.add(row{area: "Throughput (" + kind + ")", measure: "p99 ÷ p50 latency, 100 sessions",
+					value: times(spread), target: "≤ 10×", result: verdict(spread <= 10)})
+			}
+		}
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// ensureDirect measures the Go client's latencies unless the stdio phase did.
+func (b *bench) ensureDirect(ctx context.Context, refs []client.IncidentRef) error {
+	if len(b.directGet) > 0 {
+		return nil
+	}
+	for i := range b.plan.calls + 20 {
+		d, _, err := b.api.getIncidentDirect(ctx, refs[i%len(refs)], b.work.get)
+		if err != nil {
+			return err
+		}
+		t := time.Now()
+		if err := b.api.listIncidentsDirect(ctx); err != nil {
+			return err
+		}
+		if i >= 20 {
+			b.directGet, b.directList = append(b.directGet, d), append(b.directList, time.Since(t))
+		}
+	}
+	return nil
+}
