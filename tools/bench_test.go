@@ -187,15 +187,14 @@ func BenchmarkEmulator(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, http.MethodPost, "/api/v2/incidents/across-workspaces",
-				`{"isFirstCall":true,"severities":["High"],"statuses":["New","Active"],"searchText":"powershell"}`)
+				`{"isFirstCall":true,"severities":["High"],"statuses":["New","Active"],"query":"powershell"}`)
 		}
 	})
-	b.Run("get_incident_3_requests", func(b *testing.B) {
+	b.Run("get_incident_requests", func(b *testing.B) { // the two requests get_incident makes
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, http.MethodGet, path+"?withDetails=true", "")
 			serve(b, http.MethodGet, path+"/comments", "")
-			serve(b, http.MethodGet, path+"/evidence", "")
 		}
 	})
 }
