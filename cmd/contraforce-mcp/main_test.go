@@ -103,3 +103,21 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		t.Errorf("flags must win over the environment: %+v", c)
 	}
 }
+
+// TestConnectHint: a person who starts the server in a terminal is told how
+// to connect a client, with the demo flag when the demo runs.
+func TestConnectHint(t *testing.T) {
+	demo, real := connectHint(true), connectHint(false)
+	for _, want := range []string{"claude mcp add contraforce", `"args": ["stdio", "--demo"]`, "npx @modelcontextprotocol/inspector", "README.md"} {
+		if !strings.Contains(demo, want) {
+			t.Errorf("the demo hint lacks %q:\n%s", want, demo)
+		}
+	}
+	if strings.Contains(real, "--demo") || !strings.Contains(real, `"args": ["stdio"]`) {
+		t.Errorf("the hint without --demo:\n%s", real)
+	}
+	// Under go test (as under go run) the binary is a temporary file.
+	if !strings.Contains(demo, "go install ./cmd/contraforce-mcp") {
+		t.Errorf("the hint of a go-run binary does not say how to install it:\n%s", demo)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -118,8 +119,11 @@ func newSession(cfg config, log *slog.Logger) (*tools.Session, func(), error) {
 // the server speaks JSON-RPC on stdin, so say how to connect a client.
 func connectHint(demo bool) string {
 	exe, err := os.Executable()
-	if err != nil {
+	install := ""
+	if err != nil || strings.Contains(exe, "go-build") {
+		// Started by go run: the binary is a temporary file; name the installed one.
 		exe = "contraforce-mcp"
+		install = "\nFirst install it: go install ./cmd/contraforce-mcp (into $(go env GOPATH)/bin, which must be on PATH).\n"
 	}
 	args := `["stdio"]`
 	if demo {
@@ -128,7 +132,7 @@ func connectHint(demo bool) string {
 	return fmt.Sprintf(`
 This is an MCP server: it speaks JSON-RPC on stdin/stdout and waits for an MCP client.
 Connect one instead of typing here (Ctrl-C to quit):
-
+%[5]s
   Claude Code:     claude mcp add contraforce -- %[1]s %[3]s
   Claude Desktop:  add to claude_desktop_config.json under "mcpServers":
                    "contraforce": {"command": %[2]q, "args": %[4]s}
@@ -136,5 +140,5 @@ Connect one instead of typing here (Ctrl-C to quit):
 
 See README.md for VS Code and Cursor, and for real credentials.
 
-`, exe, exe, map[bool]string{true: "stdio --demo", false: "stdio"}[demo], args)
+`, exe, exe, map[bool]string{true: "stdio --demo", false: "stdio"}[demo], args, install)
 }
