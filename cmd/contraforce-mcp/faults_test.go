@@ -121,22 +121,7 @@ func readBodyFirst(h http.Handler) http.Handler {
 func (r *faultRig) session(t *testing.T, name string) *mcpclient.Client {
 	t.Helper()
 	srv, _ := newMCPServer(r.deps)
-	c, err := mcpclient.NewInProcessClient(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: name, Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return connectAs(t, srv, name)
 }
 
 // faultCall calls a tool with a generous deadline. A protocol error or the

@@ -101,22 +101,7 @@ func newHostileRig(t *testing.T) *hostileRig {
 		Logger:       log,
 		ConfirmClose: tools.ConfirmNever,
 	})
-	c, err := mcpclient.NewInProcessClient(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "hostile-agent", Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		t.Fatal(err)
-	}
-	r.c = c
+	r.c = connectAs(t, srv, "hostile-agent")
 	t.Cleanup(func() { r.checkNoSecret(t) })
 	return r
 }

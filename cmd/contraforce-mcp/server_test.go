@@ -55,6 +55,13 @@ func connect(t *testing.T, sess *tools.Session) *mcpclient.Client {
 // connectTo returns an initialized in-process MCP client of srv.
 func connectTo(t *testing.T, srv *server.MCPServer) *mcpclient.Client {
 	t.Helper()
+	return connectAs(t, srv, "test")
+}
+
+// connectAs returns an initialized in-process MCP client of srv whose
+// clientInfo name is name.
+func connectAs(t *testing.T, srv *server.MCPServer, name string) *mcpclient.Client {
+	t.Helper()
 	c, err := mcpclient.NewInProcessClient(srv)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +73,7 @@ func connectTo(t *testing.T, srv *server.MCPServer) *mcpclient.Client {
 	}
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
+	init.Params.ClientInfo = mcp.Implementation{Name: name, Version: "1"}
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatal(err)
 	}
