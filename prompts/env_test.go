@@ -37,7 +37,8 @@ func newEnv(t *testing.T) *env {
 	getClient := func(context.Context) (*client.Client, error) { return api, nil }
 	srv := server.NewMCPServer("test", "0.0.0",
 		resources.NewCompleter(resources.Deps{Client: getClient}).ServerOptions()...)
-	for _, p := range prompts.All(prompts.Deps{Client: getClient}) {
+	d := prompts.Deps{Client: getClient}
+	for _, p := range []prompts.Prompt{prompts.CloseIncident(d), prompts.TriageIncident(d), prompts.ShiftHandoff(d)} {
 		srv.AddPrompt(p.Def, p.Handler)
 	}
 	c, err := mcpclient.NewInProcessClient(srv)

@@ -45,11 +45,6 @@ type Prompt struct {
 	Writes bool
 }
 
-// All returns every prompt, for registration with server.MCPServer.AddPrompt.
-func All(d Deps) []Prompt {
-	return []Prompt{CloseIncident(d), TriageIncident(d), ShiftHandoff(d)}
-}
-
 // argSpec declares one prompt argument; the same list makes the MCP
 // definition and validates the arguments of prompts/get.
 type argSpec struct {
