@@ -37,5 +37,5 @@ func TestGeneratedSchemasAreFresh(t *testing.T) {
 		}
 		return
 	}
-	t.Error("tools/schemas.json is stale; run: UPDATE_GOLDEN=1 go test ./tools -run TestGeneratedSchemasAreFresh")
+	t.Error("tools/schemas.json is stale; run UPDATE_GOLDEN=1 go test ./tools twice (the second run snapshots the new schemas)")
 }
