@@ -187,3 +187,17 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 	}
 	_ = pw.Close() // ends the drain goroutine
 }
+
+// TestSecretFromEnvironment: the custom secret can come from the
+// environment (a flag shows in ps); the flag still wins.
+func TestSecretFromEnvironment(t *testing.T) {
+	t.Setenv("CONTRAFORCE_EMULATOR_CLIENT_SECRET", "cf_sa_from_env")
+	c, err := parseFlags(nil, io.Discard)
+	if err != nil || c.clientSecret != "cf_sa_from_env" {
+		t.Fatalf("secret %q, err %v; want the environment's", c.clientSecret, err)
+	}
+	c, err = parseFlags([]string{"--client-secret", "cf_sa_flag"}, io.Discard)
+	if err != nil || c.clientSecret != "cf_sa_flag" {
+		t.Fatalf("secret %q, err %v; want the flag's", c.clientSecret, err)
+	}
+}
