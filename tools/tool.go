@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -161,11 +162,15 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 // passed through schema.SafeText so no invisible or bidirectional control
 // character from an incident reaches the model.
 func render[Out any](res Out, text func(Out) string) (*mcp.CallToolResult, error) {
-	raw, err := json.Marshal(res)
-	if err != nil {
+	// Not HTML-escaped: the reader is a model, not a browser, and "\u003c"
+	// for every "<" costs bytes and readability.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(res); err != nil {
 		return mcp.NewToolResultError("internal error: the result could not be encoded: " + err.Error()), nil
 	}
-	raw = schema.SafeJSON(raw)
+	raw := schema.SafeJSON(bytes.TrimRight(buf.Bytes(), "\n"))
 	var rendered string
 	if text != nil {
 		rendered = schema.SafeText(text(res))
