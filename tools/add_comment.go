@@ -61,7 +61,7 @@ func addComment(ctx context.Context, d Deps, in AddCommentInput) (AddCommentOutp
 		Content: attribute(AgentName(ctx, sess.AgentName), in.Content),
 	})
 	if err != nil {
-		return AddCommentOutput{}, fmt.Errorf("add comment to %s: %w", ref.IncidentID, err)
+		return AddCommentOutput{}, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}
 	d.changed(ctx, ref)
 	views, _ := resources.ViewComments([]client.Comment{*c}, nil)

@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -203,5 +204,25 @@ func TestStatusChangeDroppedAfterApply(t *testing.T) {
 	c.ok("update_status", refArgs(plain, map[string]any{"status": "Active"}), &out)
 	if inc, _ := e.emu.Incident(plain); out.After.Status != "Active" || inc.Status != client.StatusActive {
 		t.Errorf("after %+v, emulator status %s", out.After, inc.Status)
+	}
+}
+
+// TestUnreachableAPI: when ContraForce cannot be reached at all, the agent
+// is told so and what to do, and the operation is named once.
+func TestUnreachableAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/api/v2"
+	ln.Close() // nothing listens there any more: connections are refused
+	sess := e.session(demoCred, func(cfg *client.Config) { cfg.BaseURL, cfg.MaxAttempts = closed, 1 })
+	c := connect(t, sess, "claude-ai")
+	msg := c.fail("list_incidents", map[string]any{})
+	wantAll(t, msg, "list_incidents failed", "connection refused", "could not be reached", "base URL")
+	if strings.Count(msg, "list incidents:") != 1 {
+		t.Errorf("the operation is named more than once: %q", msg)
 	}
 }

@@ -68,7 +68,7 @@ func assign(ctx context.Context, d Deps, in AssignInput) (AssignOutput, error) {
 	out.Before = resources.UserName(before.Incident.Assignee)
 	meta, err := api.Assign(ctx, ref, client.AssignRequest{UserID: in.UserID, Email: in.Email})
 	if err != nil {
-		return out, fmt.Errorf("assign %s: %w", ref.IncidentID, err)
+		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}
 	out.RequestID = meta.RequestID
 	d.changed(ctx, ref)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -39,6 +40,9 @@ func describe(tool string, err error) string {
 		return fmt.Sprintf("%s was cancelled before it finished.", tool)
 	case errors.As(err, &apiErr):
 		return describeAPIError(tool, apiErr)
+	case isNetworkError(err):
+		return fmt.Sprintf("%s failed: %v. ContraForce could not be reached; the operator should check the server's base URL "+
+			"and network. Try again later.", tool, err)
 	}
 	return fmt.Sprintf("%s failed: %v", tool, err)
 }
@@ -78,6 +82,13 @@ func nextStep(e *client.APIError) string {
 		return "ContraForce had a temporary failure; try again shortly."
 	}
 	return ""
+}
+
+// isNetworkError reports whether err is a failure to reach the API at all.
+func isNetworkError(err error) bool {
+	var netErr net.Error
+	var opErr *net.OpError
+	return errors.As(err, &opErr) || errors.As(err, &netErr)
 }
 
 // refusalError is a refusal by this server's own policy (a closure without

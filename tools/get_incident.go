@@ -44,7 +44,7 @@ func getIncident(ctx context.Context, d Deps, in GetIncidentInput) (GetIncidentO
 	}
 	_, inv, err := resources.ReadInvestigation(ctx, api, in.Ref())
 	if err != nil {
-		return GetIncidentOutput{}, fmt.Errorf("get incident %s: %w", in.IncidentID, err)
+		return GetIncidentOutput{}, fmt.Errorf("incident %s: %w", in.IncidentID, err)
 	}
 	return *inv, nil
 }

@@ -88,7 +88,7 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 	for calls := 1; ; calls++ {
 		page, err := api.ListIncidents(ctx, pos.Filter, pos.Page)
 		if err != nil {
-			return ListIncidentsOutput{}, fmt.Errorf("list incidents: %w", err)
+			return ListIncidentsOutput{}, err
 		}
 		avail := page.Incidents[min(pos.Skip, len(page.Incidents)):]
 		need := limit - len(out.Incidents)

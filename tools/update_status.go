@@ -131,7 +131,7 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 
 	meta, err := sess.Client.UpdateStatus(ctx, ref, req)
 	if err != nil {
-		return out, fmt.Errorf("update status of %s: %w", ref.IncidentID, err)
+		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}
 	out.RequestID = meta.RequestID
 	d.changed(ctx, ref)
