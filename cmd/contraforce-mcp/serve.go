@@ -63,6 +63,7 @@ type serveConfig struct {
 	ShutdownTimeout      time.Duration
 	AuditLog             string
 	TLSCert, TLSKey      string
+	OAuth                oauthConfig
 }
 
 // runServe runs the serve command until ctx ends (SIGTERM, SIGINT).
@@ -153,6 +154,7 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 		SessionIdleTTL: orNever(sc.SessionIdleTTL), Stateless: sc.Stateless, KeepAlive: sc.KeepAlive,
 		ReadTimeout: sc.ReadTimeout, WriteTimeout: sc.WriteTimeout, IdleTimeout: sc.IdleTimeout, ShutdownTimeout: sc.ShutdownTimeout,
 		TLSCertFile: sc.TLSCert, TLSKeyFile: sc.TLSKey, Metrics: metrics, Logger: log,
+		OAuth: sc.OAuth.options(),
 	})
 	if err != nil {
 		return fail(err)
@@ -162,10 +164,11 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 		return fail(err)
 	}
 	cleanups = append(cleanups, closeAudit)
-	srv, _ := newMCPServer(serverDeps{
+	srv, surf := newMCPServer(serverDeps{
 		Session: hosted.SessionFrom, Logger: log, ConfirmClose: sc.ConfirmClose,
 		ToolMiddleware: append([]server.ToolHandlerMiddleware{h.ToolMiddleware()}, audit...),
 	})
+	h.SetToolAccess(toolAccess(surf))
 	h.Mount(srv)
 	inst.srv, inst.token, inst.api, inst.tenants, inst.apiHTTP = h, token, api.BaseURL, len(tenants), api.HTTPClient
 	if inst.api == "" {
@@ -199,11 +202,12 @@ func tenantConfigs(sc serveConfig, log *slog.Logger) ([]hosted.TenantConfig, str
 		if len(sc.TokenSHA256) > 0 || sc.InsecureNoAuth {
 			return nil, "", errors.New("with a tenants file, give tokens in the file: not --token-sha256 or --insecure-no-auth")
 		}
-		return cfgs, "", nil
+		return cfgs, "", sc.OAuth.bindIssuers(cfgs)
 	}
 	one := hosted.TenantConfig{
 		Name: "default", TokenSHA256: sc.TokenSHA256, Scopes: sc.Scopes,
 		Workspaces: sc.Workspaces, AgentName: sc.AgentName, ReadOnly: sc.ReadOnly,
+		OAuth: sc.OAuth.bindings(),
 	}
 	token := ""
 	switch {
@@ -217,6 +221,8 @@ func tenantConfigs(sc serveConfig, log *slog.Logger) ([]hosted.TenantConfig, str
 		var sum string
 		token, sum = hosted.NewToken()
 		one.TokenSHA256 = hosted.HashList{sum}
+	case len(sc.TokenSHA256) == 0 && len(sc.OAuth.Issuers) > 0:
+		// OAuth only: the tenant's users sign in with its issuers.
 	case len(sc.TokenSHA256) == 0:
 		return nil, "", errors.New("no bearer tokens configured: every MCP request must present one. " +
 			`Run "contraforce-mcp serve token", then give its sha256 with --token-sha256 (one tenant, the common credential) or in --tenants-file; ` +
