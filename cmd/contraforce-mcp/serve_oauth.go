@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/cmd/contraforce-mcp/hosted"
@@ -17,6 +18,9 @@ type oauthConfig struct {
 	Audiences  []string
 	ScopeNames map[client.Scope]string
 	UserClaims []string
+	// FetchTimeout and KeyRefresh bound the fetches of an issuer's metadata
+	// and keys (hosted.OAuthOptions).
+	FetchTimeout, KeyRefresh time.Duration
 }
 
 // listFlag is a repeatable flag; each use may also hold a comma-separated list.
@@ -43,6 +47,8 @@ func oauthFlags(fs *flag.FlagSet, fe *flagEnv, oc *oauthConfig) func() error {
 	aud := fe.str(nil, "oauth-audience", "OAUTH_AUDIENCE", "", "comma-separated further accepted token audiences (Entra ID: the Application ID URI)")
 	names := fe.str(nil, "oauth-scope-names", "OAUTH_SCOPE_NAMES", "", "comma-separated scope=name pairs: the OAuth scope a client requests for each ContraForce scope (default the same name; Entra ID: incidents:read=api://contraforce-mcp/incidents.read,…)")
 	claims := fe.str(nil, "oauth-user-claims", "OAUTH_USER_CLAIMS", "email,preferred_username,upn,sub", "comma-separated token claims naming the user in comments and the audit log, first present wins")
+	fe.duration(&oc.FetchTimeout, "oauth-fetch-timeout", "OAUTH_FETCH_TIMEOUT", hosted.DefaultOAuthFetchTimeout, "time to fetch an issuer's metadata and signing keys")
+	fe.duration(&oc.KeyRefresh, "oauth-key-refresh", "OAUTH_KEY_REFRESH", hosted.DefaultOAuthKeyRefresh, "least time between two fetches of an issuer's keys (a token with an unknown key id triggers one)")
 	return func() error {
 		oc.Audiences, oc.UserClaims = splitList(*aud), splitList(*claims)
 		var errs []error
@@ -69,7 +75,10 @@ func (oc oauthConfig) options() *hosted.OAuthOptions {
 	if oc.Resource == "" {
 		return nil
 	}
-	return &hosted.OAuthOptions{Resource: oc.Resource, Audiences: oc.Audiences, ScopeNames: oc.ScopeNames, UserClaims: oc.UserClaims}
+	return &hosted.OAuthOptions{
+		Resource: oc.Resource, Audiences: oc.Audiences, ScopeNames: oc.ScopeNames, UserClaims: oc.UserClaims,
+		FetchTimeout: oc.FetchTimeout, KeyRefresh: oc.KeyRefresh,
+	}
 }
 
 // bindings are the single tenant's OAuth bindings: every --oauth-issuer
