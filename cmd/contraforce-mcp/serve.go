@@ -31,6 +31,12 @@ each token's SHA-256 to a tenant (its ContraForce credential and policy) in a
 tenants file, or gives one --token-sha256 for the credential of the common
 flags. "contraforce-mcp serve token" prints a new token and its hash.
 
+With --oauth-resource (this server's canonical URL) and --oauth-issuer (or
+"oauth" in the tenants file), tenants' users may also sign in with OAuth
+access tokens (JWTs) of their identity provider, as the MCP authorization
+specification describes; /.well-known/oauth-protected-resource tells clients
+where to get one.
+
 With --demo it serves the embedded emulator's demo data and, unless a token
 is configured, prints a fresh token and client configurations.
 
@@ -89,7 +95,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	base := publicURL(ln.Addr(), sc.TLSCert != "")
 	log.Info("contraforce-mcp serving MCP over HTTP", "version", client.Version, "streamable", base+"/mcp", "sse", base+"/sse",
-		"api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless)
+		"api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless,
+		"oauth_resource", sc.OAuth.Resource)
 	if inst.token != "" || sc.InsecureNoAuth {
 		fmt.Fprint(stderr, connectHintHTTP(base, inst.token, sc.Passthrough))
 	}

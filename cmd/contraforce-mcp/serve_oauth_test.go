@@ -410,7 +410,7 @@ func TestOAuthScopesNarrowTheSession(t *testing.T) {
 		ref.WorkspaceID, ref.Source, ref.IncidentID)
 	resp := h.do(t, http.MethodPost, "/mcp", readOnly, callBody, map[string]string{server.HeaderKeySessionID: sid})
 	body, _ := io.ReadAll(resp.Body)
-	want := metadataChallenge + `, scope="incidents:comments", error="insufficient_scope"`
+	want := metadataChallenge + `, scope="incidents:read incidents:comments", error="insufficient_scope"`
 	if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), want) {
 		t.Errorf("add_comment with an incidents:read token: %d %q, want 403 %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -59,12 +60,29 @@ func (s *Server) scopeAllowed(w http.ResponseWriter, p *principal, env envelope)
 	if slices.Contains(p.session.Scopes, need) || !slices.Contains(p.tenant.scopes, need) || (write && p.tenant.readOnly) {
 		return true
 	}
-	name := s.auth.oauth.o.ScopeNames[need]
+	v := s.auth.oauth
+	name := v.o.ScopeNames[need]
 	s.auth.refuse(w, env, &authError{
-		status: http.StatusForbidden, reason: reasonInsufficientScope, code: "insufficient_scope", scope: name,
+		status: http.StatusForbidden, reason: reasonInsufficientScope, code: "insufficient_scope", scope: v.stepUpScope(p.session.Scopes, need),
 		desc: what + " needs the scope " + name,
 		msg:  what + " needs the OAuth scope " + strconv.Quote(name) + ", which the access token does not grant; authorize again with that scope",
 	})
 	s.metrics.rejected.add(1, reasonInsufficientScope)
 	return false
+}
+
+// stepUpScope is the scope a 403 asks for: the session's scopes and the one
+// needed. RFC 6750 asks for the scope the request needs; the MCP
+// specification (since SEP-2350) has clients add it to what they hold, but
+// clients that replace their scope with the challenge's (the TypeScript
+// SDK 1.x) would lose the scopes they had and step up in a loop. Naming both
+// serves either kind.
+func (v *oauthVerifier) stepUpScope(held []client.Scope, need client.Scope) string {
+	var names []string
+	for _, s := range knownScopes {
+		if s == need || slices.Contains(held, s) {
+			names = append(names, v.o.ScopeNames[s])
+		}
+	}
+	return strings.Join(names, " ")
 }
