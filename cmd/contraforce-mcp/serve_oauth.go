@@ -23,8 +23,12 @@ type oauthConfig struct {
 	FetchTimeout, KeyRefresh time.Duration
 }
 
-// listFlag is a repeatable flag; each use may also hold a comma-separated list.
-type listFlag struct{ v *[]string }
+// listFlag is a repeatable flag; each use may also hold a comma-separated
+// list. The first use replaces the environment's default.
+type listFlag struct {
+	v   *[]string
+	set *bool
+}
 
 func (l listFlag) String() string {
 	if l.v == nil {
@@ -34,6 +38,9 @@ func (l listFlag) String() string {
 }
 
 func (l listFlag) Set(s string) error {
+	if !*l.set {
+		*l.v, *l.set = nil, true
+	}
 	*l.v = append(*l.v, splitList(s)...)
 	return nil
 }
@@ -42,7 +49,7 @@ func (l listFlag) Set(s string) error {
 // needs converting after parsing.
 func oauthFlags(fs *flag.FlagSet, fe *flagEnv, oc *oauthConfig) func() error {
 	oc.Issuers = splitList(fe.getenv(envPrefix + "OAUTH_ISSUER"))
-	fs.Var(listFlag{&oc.Issuers}, "oauth-issuer", "trust OAuth access tokens of this authorization server (issuer URL; repeatable): the single tenant's users sign in with it, or tenants of the tenants file without an issuer of their own (env "+envPrefix+"OAUTH_ISSUER)")
+	fs.Var(listFlag{v: &oc.Issuers, set: new(bool)}, "oauth-issuer", "trust OAuth access tokens of this authorization server (issuer URL; repeatable): the single tenant's users sign in with it, or tenants of the tenants file without an issuer of their own (env "+envPrefix+"OAUTH_ISSUER)")
 	fe.str(&oc.Resource, "oauth-resource", "OAUTH_RESOURCE", "", "this server's canonical URL as clients reach it (https://mcp.example.com): the audience OAuth tokens must carry, and the resource of /.well-known/oauth-protected-resource")
 	aud := fe.str(nil, "oauth-audience", "OAUTH_AUDIENCE", "", "comma-separated further accepted token audiences (Entra ID: the Application ID URI)")
 	names := fe.str(nil, "oauth-scope-names", "OAUTH_SCOPE_NAMES", "", "comma-separated scope=name pairs: the OAuth scope a client requests for each ContraForce scope (default the same name; Entra ID: incidents:read=api://contraforce-mcp/incidents.read,…)")

@@ -528,3 +528,29 @@ func TestOAuthConfigurationErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOAuthFlags: the OAuth flags and their environment variables.
+func TestOAuthFlags(t *testing.T) {
+	env := map[string]string{"CONTRAFORCE_OAUTH_ISSUER": "https://env.example", "CONTRAFORCE_OAUTH_RESOURCE": oauthResource}
+	getenv := func(k string) string { return env[k] }
+	sc, code := parseServeFlags([]string{"--oauth-issuer", "https://a.example", "--oauth-issuer", "https://b.example,https://c.example",
+		"--oauth-scope-names", "incidents:read=api://cf/incidents.read", "--oauth-audience", "api://cf,1234"}, io.Discard, getenv)
+	if code != -1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !slices.Equal(sc.OAuth.Issuers, []string{"https://a.example", "https://b.example", "https://c.example"}) ||
+		sc.OAuth.Resource != oauthResource || sc.OAuth.ScopeNames["incidents:read"] != "api://cf/incidents.read" ||
+		!slices.Equal(sc.OAuth.Audiences, []string{"api://cf", "1234"}) || sc.OAuth.KeyRefresh != hosted.DefaultOAuthKeyRefresh {
+		t.Errorf("parsed %+v", sc.OAuth)
+	}
+	if sc, _ := parseServeFlags(nil, io.Discard, getenv); !slices.Equal(sc.OAuth.Issuers, []string{"https://env.example"}) {
+		t.Errorf("issuers from the environment: %v", sc.OAuth.Issuers)
+	}
+	var stderr strings.Builder
+	if _, code := parseServeFlags([]string{"--oauth-issuer", "https://a.example"}, &stderr, func(string) string { return "" }); code != 2 || !strings.Contains(stderr.String(), "--oauth-resource") {
+		t.Errorf("--oauth-issuer without --oauth-resource: exit %d, %q", code, stderr.String())
+	}
+	if _, code := parseServeFlags([]string{"--oauth-scope-names", "incidents:read"}, io.Discard, getenv); code != 2 {
+		t.Errorf("a scope name without '=': exit %d", code)
+	}
+}
