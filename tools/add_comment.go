@@ -58,7 +58,7 @@ func addComment(ctx context.Context, d Deps, in AddCommentInput) (AddCommentOutp
 	}
 	ref := in.Ref()
 	c, meta, err := sess.Client.AddComment(ctx, ref, client.AddCommentRequest{
-		Content: attribute(AgentName(ctx, sess.AgentName), in.Content),
+		Content: attribute(attribution(ctx, sess), in.Content),
 	})
 	if err != nil {
 		return AddCommentOutput{}, fmt.Errorf("incident %s: %w", ref.IncidentID, err)

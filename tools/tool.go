@@ -30,6 +30,9 @@ type Session struct {
 	AgentName string
 	// Tenant names the hosted tenant ("" over stdio), for logs and audit.
 	Tenant string
+	// OnBehalfOf is the user an OAuth access token named (nil otherwise):
+	// comments name them beside the agent, and the audit log records them.
+	OnBehalfOf *User
 }
 
 // Deps are what the handlers need, passed explicitly so that the hosted

@@ -98,7 +98,7 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 
 	req := client.UpdateStatusRequest{Status: in.Status, UpdateTicket: in.UpdateTicket}
 	if in.Comment != "" {
-		out.Comment = attribute(AgentName(ctx, sess.AgentName), in.Comment)
+		out.Comment = attribute(attribution(ctx, sess), in.Comment)
 		req.Comment = &out.Comment
 	}
 	if in.Classification != "" {

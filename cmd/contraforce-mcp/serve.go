@@ -31,6 +31,12 @@ each token's SHA-256 to a tenant (its ContraForce credential and policy) in a
 tenants file, or gives one --token-sha256 for the credential of the common
 flags. "contraforce-mcp serve token" prints a new token and its hash.
 
+With --oauth-resource (this server's canonical URL) and --oauth-issuer (or
+"oauth" in the tenants file), tenants' users may also sign in with OAuth
+access tokens (JWTs) of their identity provider, as the MCP authorization
+specification describes; /.well-known/oauth-protected-resource tells clients
+where to get one.
+
 With --demo it serves the embedded emulator's demo data and, unless a token
 is configured, prints a fresh token and client configurations.
 
@@ -63,6 +69,7 @@ type serveConfig struct {
 	ShutdownTimeout      time.Duration
 	AuditLog             string
 	TLSCert, TLSKey      string
+	OAuth                oauthConfig
 }
 
 // runServe runs the serve command until ctx ends (SIGTERM, SIGINT).
@@ -88,7 +95,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	base := publicURL(ln.Addr(), sc.TLSCert != "")
 	log.Info("contraforce-mcp serving MCP over HTTP", "version", client.Version, "streamable", base+"/mcp", "sse", base+"/sse",
-		"api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless)
+		"api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless,
+		"oauth_resource", sc.OAuth.Resource)
 	if inst.token != "" || sc.InsecureNoAuth {
 		fmt.Fprint(stderr, connectHintHTTP(base, inst.token, sc.Passthrough))
 	}
@@ -153,6 +161,7 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 		SessionIdleTTL: orNever(sc.SessionIdleTTL), Stateless: sc.Stateless, KeepAlive: sc.KeepAlive,
 		ReadTimeout: sc.ReadTimeout, WriteTimeout: sc.WriteTimeout, IdleTimeout: sc.IdleTimeout, ShutdownTimeout: sc.ShutdownTimeout,
 		TLSCertFile: sc.TLSCert, TLSKeyFile: sc.TLSKey, Metrics: metrics, Logger: log,
+		OAuth: sc.OAuth.options(),
 	})
 	if err != nil {
 		return fail(err)
@@ -162,10 +171,11 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 		return fail(err)
 	}
 	cleanups = append(cleanups, closeAudit)
-	srv, _ := newMCPServer(serverDeps{
+	srv, surf := newMCPServer(serverDeps{
 		Session: hosted.SessionFrom, Logger: log, ConfirmClose: sc.ConfirmClose,
 		ToolMiddleware: append([]server.ToolHandlerMiddleware{h.ToolMiddleware()}, audit...),
 	})
+	h.SetToolAccess(toolAccess(surf))
 	h.Mount(srv)
 	inst.srv, inst.token, inst.api, inst.tenants, inst.apiHTTP = h, token, api.BaseURL, len(tenants), api.HTTPClient
 	if inst.api == "" {
@@ -199,11 +209,12 @@ func tenantConfigs(sc serveConfig, log *slog.Logger) ([]hosted.TenantConfig, str
 		if len(sc.TokenSHA256) > 0 || sc.InsecureNoAuth {
 			return nil, "", errors.New("with a tenants file, give tokens in the file: not --token-sha256 or --insecure-no-auth")
 		}
-		return cfgs, "", nil
+		return cfgs, "", sc.OAuth.bindIssuers(cfgs)
 	}
 	one := hosted.TenantConfig{
 		Name: "default", TokenSHA256: sc.TokenSHA256, Scopes: sc.Scopes,
 		Workspaces: sc.Workspaces, AgentName: sc.AgentName, ReadOnly: sc.ReadOnly,
+		OAuth: sc.OAuth.bindings(),
 	}
 	token := ""
 	switch {
@@ -217,6 +228,8 @@ func tenantConfigs(sc serveConfig, log *slog.Logger) ([]hosted.TenantConfig, str
 		var sum string
 		token, sum = hosted.NewToken()
 		one.TokenSHA256 = hosted.HashList{sum}
+	case len(sc.TokenSHA256) == 0 && len(sc.OAuth.Issuers) > 0:
+		// OAuth only: the tenant's users sign in with its issuers.
 	case len(sc.TokenSHA256) == 0:
 		return nil, "", errors.New("no bearer tokens configured: every MCP request must present one. " +
 			`Run "contraforce-mcp serve token", then give its sha256 with --token-sha256 (one tenant, the common credential) or in --tenants-file; ` +

@@ -42,6 +42,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fe.str(&sc.TLSCert, "tls-cert", "TLS_CERT", "", "serve HTTPS with this certificate file (with --tls-key)")
 	fe.str(&sc.TLSKey, "tls-key", "TLS_KEY", "", "the TLS key file")
 	audit := auditFlag(fs, getenv, "stderr")
+	finishOAuth := oauthFlags(fs, &fe, &sc.OAuth)
 	fs.Usage = usage(fs, stderr, serveUsage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -55,7 +56,7 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 		fmt.Fprintf(stderr, "contraforce-mcp serve: unexpected argument %q\n", fs.Arg(0))
 		return sc, 2
 	}
-	errs := []error{finish(), fe.err}
+	errs := []error{finish(), fe.err, finishOAuth()}
 	sc.TokenSHA256, sc.AllowedHosts = splitList(*tokens), splitList(*hosts)
 	sc.AllowedOrigins, sc.CORSOrigins = splitList(*origins), splitList(*cors)
 	sc.TenantsJSON, sc.AuditLog = getenv(envPrefix+"TENANTS"), *audit

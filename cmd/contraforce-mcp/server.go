@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -40,6 +41,11 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 		sess, err := d.Session(ctx)
 		if err != nil {
 			return nil, err
+		}
+		// Resources, prompts and completions read incidents: a session
+		// narrowed (by an OAuth token's scopes) below reading may not.
+		if !slices.Contains(sess.Scopes, client.ScopeIncidentsRead) {
+			return nil, errors.New("this session may not read incidents: its scopes lack " + string(client.ScopeIncidentsRead))
 		}
 		return sess.Client, nil
 	}

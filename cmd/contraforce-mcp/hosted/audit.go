@@ -73,6 +73,9 @@ type AuditRecord struct {
 	APIRequestID string  `json:"apiRequestId,omitempty"`
 	APIStatus    int     `json:"apiStatus,omitempty"`
 	DurationMS   float64 `json:"durationMs"`
+
+	// OnBehalfOf is the user an OAuth access token named.
+	OnBehalfOf *AuditUser `json:"onBehalfOf,omitempty"`
 }
 
 // AuditClient is the MCP client that made the call.
@@ -148,7 +151,7 @@ func (a *Auditor) record(ctx context.Context, req mcp.CallToolRequest, res *mcp.
 		DurationMS: float64(d.Microseconds()) / 1000,
 	}
 	if s, e := SessionFrom(ctx); e == nil {
-		r.Tenant = s.Tenant
+		r.Tenant, r.OnBehalfOf = s.Tenant, auditUser(s.OnBehalfOf)
 	}
 	r.SessionID, r.Client = callerOf(ctx, req)
 	args := req.GetArguments()

@@ -24,8 +24,11 @@ type principal struct {
 	tenant *Tenant
 	// session is what the request's tool calls work under.
 	session *tools.Session
-	// fingerprint identifies a pass-through credential (zero otherwise).
+	// fingerprint identifies a pass-through credential and an OAuth user
+	// (zero otherwise).
 	fingerprint [32]byte
+	// user is whom an OAuth access token named (nil for a static token).
+	user *tools.User
 }
 
 // errNoSession is what a tool sees when a request reached it without passing

@@ -10,6 +10,7 @@
 //	/healthz        liveness: the process serves HTTP
 //	/readyz         readiness: the ContraForce API answers, and the server is not draining
 //	/metrics        Prometheus text exposition (hand-written: no metrics dependency)
+//	/.well-known/oauth-protected-resource  RFC 9728 metadata (with OAuth on)
 //
 // Decisions, where the brief or the MCP specification leave room:
 //
@@ -24,6 +25,28 @@
 //     they reveal no incident data. The Authorization header (and the
 //     pass-through credential headers) are removed before mcp-go sees the
 //     request, so no handler can log or forward them.
+//   - OAuth (OAuthOptions; the MCP authorization specification, the server
+//     as a resource server). Beside static tokens, a JWT access token of an
+//     issuer a tenant names is accepted when go-jose verifies its signature
+//     (RS*, PS*, ES*, EdDSA only: "none" and HMAC are refused while parsing)
+//     with a public key of the issuer's JWKS, and its iss, aud (the canonical
+//     resource URL, RFC 8707, or a configured audience), exp, nbf and iat
+//     check with 60s of skew. Opaque tokens are refused: no introspection.
+//     Only configured issuers are ever fetched (metadata, then jwks_uri;
+//     https or loopback, no redirects, 256 KiB, a timeout); keys are cached,
+//     refetched for an unknown kid at most once per KeyRefresh, and each
+//     issuer refreshes on its own, so a hanging one delays only its tenants.
+//     A claim maps the token to exactly one tenant (none or two: 403). The
+//     session is the tenant's, its scopes intersected with the token's, on
+//     behalf of the token's user (tools.Session.OnBehalfOf: comments and
+//     audit name them), and bound to that user like a tenant's session. A
+//     tools/call (or resources/read, prompts/get, completion) that the
+//     token's scopes do not cover but the tenant's do is answered 403
+//     insufficient_scope naming the scopes held and needed (clients that
+//     replace their scope with the challenge's keep what they had); tools
+//     the tenant may not use at all are simply not offered. Every 401 and
+//     these 403s carry resource_metadata (RFC 9728); a 401 also names the
+//     scopes the server knows.
 //   - Tenants. A token maps to a tenant: its ContraForce credential (its own
 //     API client), scopes, workspace allowlist, agent name and read-only
 //     switch. The API base URL is server configuration only; nothing a caller

@@ -27,10 +27,10 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, env envelope) (*p
 			"this server is shutting down; reconnect (a load balancer will send you to another instance)", time.Second)
 		return nil, false
 	}
-	t, ok := s.auth.authenticate(r)
-	if !ok {
-		s.metrics.rejected.add(1, reasonUnauthorized)
-		unauthorized(w, r, env, r.Header.Get("Authorization") != "")
+	t, id, fail := s.auth.authenticate(r)
+	if fail != nil {
+		s.metrics.rejected.add(1, fail.reason)
+		s.auth.refuse(w, env, fail)
 		return nil, false
 	}
 	r.Header.Del("Authorization") // no handler needs it; it must not travel further
@@ -44,6 +44,9 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, env envelope) (*p
 			return nil, false
 		}
 		p.session, p.fingerprint = sess, fp
+	}
+	if id != nil {
+		p.actFor(s.auth.oauth, id) // OAuth: the token's scopes narrow the session
 	}
 	return p, true
 }
@@ -162,7 +165,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	env := parseEnvelope(body)
 	sess, ok := s.ownedSession(w, p, env, r.URL.Query().Get("sessionId"), TransportSSE)
-	if !ok || !s.rateLimit(w, p, env) {
+	if !ok || !s.scopeAllowed(w, p, env) || !s.rateLimit(w, p, env) {
 		return
 	}
 	if env.Method != "" {
@@ -232,7 +235,7 @@ func (s *Server) streamablePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !s.rateLimit(w, p, env) {
+	if !s.scopeAllowed(w, p, env) || !s.rateLimit(w, p, env) {
 		return
 	}
 	if env.isRequest() {

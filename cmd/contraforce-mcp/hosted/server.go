@@ -27,6 +27,9 @@ type Options struct {
 	Passthrough bool
 	// API is how pass-through sessions (and the readiness probe) reach ContraForce.
 	API APIConfig
+	// OAuth, when set, also admits OAuth access tokens of the issuers the
+	// tenants name, and serves the protected resource metadata.
+	OAuth *OAuthOptions
 
 	// ListenAddr is --addr; its host is allowed in Host and Origin.
 	ListenAddr string
@@ -135,6 +138,8 @@ type Server struct {
 	reg     *registry
 	metrics *Metrics
 	ready   *readiness
+	// tools is what each tool needs (SetToolAccess), for OAuth's 403s.
+	tools map[string]ToolAccess
 
 	// inflight counts MCP requests awaiting their answer (drained on shutdown).
 	inflight atomic.Int64
@@ -181,6 +186,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.InsecureNoAuth {
 		s.auth.open = o.Tenants[0]
+	}
+	if err := s.setupOAuth(); err != nil {
+		return nil, err
 	}
 	if o.Passthrough {
 		s.pass = newPassthrough(o.API)
@@ -263,6 +271,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/healthz", s.outer("/healthz", http.HandlerFunc(s.serveHealth)))
 	mux.Handle("/readyz", s.outer("/readyz", http.HandlerFunc(s.serveReady)))
 	mux.Handle("/metrics", s.outer("/metrics", s.metrics))
+	s.mountMetadata(mux)
 	mux.Handle("/", s.outer("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, envelope{}, http.StatusNotFound, reasonNotFound,
 			"no such endpoint; MCP is served at /mcp (streamable HTTP) and /sse (SSE)", 0)

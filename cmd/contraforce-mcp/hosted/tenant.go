@@ -30,6 +30,8 @@ type Tenant struct {
 	workspaces []string
 	agentName  string
 	readOnly   bool
+	// oauth are the tenant's OAuth bindings (none: static tokens only).
+	oauth []TenantOAuth
 }
 
 // APIConfig is how every tenant reaches ContraForce. It is server
@@ -74,6 +76,7 @@ func BuildTenants(cfgs []TenantConfig, o BuildOptions) ([]*Tenant, error) {
 			workspaces: slices.Clone(c.Workspaces),
 			agentName:  c.AgentName,
 			readOnly:   c.ReadOnly,
+			oauth:      slices.Clone(c.OAuth),
 		}
 		if len(t.scopes) == 0 {
 			t.scopes = slices.Clone(o.DefaultScopes)

@@ -49,6 +49,52 @@ type TenantConfig struct {
 	AgentName string `json:"agentName,omitempty"`
 	// ReadOnly offers only the read tools.
 	ReadOnly bool `json:"readOnly,omitempty"`
+	// OAuth lets the tenant's users in with OAuth access tokens: an object
+	// or a list of them. A tenant may have OAuth, static tokens, or both.
+	OAuth OAuthBindings `json:"oauth,omitempty"`
+}
+
+// TenantOAuth admits a tenant's users by OAuth: access tokens of the issuer
+// whose claim holds one of the values (a tenant id "tid", a group in
+// "groups", an authorized party "azp"). Without a claim, every token of the
+// issuer is the tenant's; no other tenant may then use that issuer.
+//
+//	"oauth": {"issuer": "https://login.microsoftonline.com/<tid>/v2.0", "claim": "tid", "values": ["<tid>"]}
+type TenantOAuth struct {
+	// Issuer is the authorization server's issuer identifier, exactly as
+	// its tokens' iss reads ("" takes the one --oauth-issuer).
+	Issuer string `json:"issuer,omitempty"`
+	// Claim names the claim that maps a token to the tenant; a dotted path
+	// reads a nested one ("realm_access.roles").
+	Claim string `json:"claim,omitempty"`
+	// Values are the claim values of the tenant (any one matches).
+	Values []string `json:"values,omitempty"`
+}
+
+// OAuthBindings are a tenant's OAuth bindings; in JSON an object or a list.
+type OAuthBindings []TenantOAuth
+
+// UnmarshalJSON accepts {…} or [{…}, …], refusing unknown fields.
+func (b *OAuthBindings) UnmarshalJSON(data []byte) error {
+	strict := func(v any) error {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		return dec.Decode(v)
+	}
+	var one TenantOAuth
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		if err := strict(&one); err != nil {
+			return fmt.Errorf("oauth: %w", err)
+		}
+		*b = OAuthBindings{one}
+		return nil
+	}
+	var many []TenantOAuth
+	if err := strict(&many); err != nil {
+		return fmt.Errorf(`oauth must be {"issuer", "claim", "values"} or a list of them: %w`, err)
+	}
+	*b = many
+	return nil
 }
 
 // HashList is a list of hex SHA-256 digests; in JSON it may also be a single
@@ -120,8 +166,13 @@ func (c TenantConfig) validate(passthrough bool) error {
 	if !tenantName.MatchString(c.Name) {
 		errs = append(errs, fmt.Errorf("name %q: use 1-63 letters, digits, '.', '_' or '-'", c.Name))
 	}
-	if len(c.TokenSHA256) == 0 {
-		errs = append(errs, errors.New(`tokenSha256 is missing; generate a token with "contraforce-mcp serve token"`))
+	if len(c.TokenSHA256) == 0 && len(c.OAuth) == 0 {
+		errs = append(errs, errors.New(`tokenSha256 is missing; generate a token with "contraforce-mcp serve token" (or let the tenant in by OAuth: "oauth")`))
+	}
+	for _, b := range c.OAuth {
+		if err := b.validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, h := range c.TokenSHA256 {
 		if _, err := parseHash(h); err != nil {
@@ -151,6 +202,57 @@ func (c TenantConfig) validate(passthrough bool) error {
 		return fmt.Errorf("tenant %q: %w", c.Name, err)
 	}
 	return nil
+}
+
+// validate checks one OAuth binding.
+func (b TenantOAuth) validate() error {
+	var errs []error
+	if b.Issuer == "" {
+		errs = append(errs, errors.New("oauth: issuer is missing (or give exactly one --oauth-issuer)"))
+	} else if err := checkFetchURL(b.Issuer); err != nil {
+		errs = append(errs, fmt.Errorf("oauth: issuer %w", err))
+	}
+	switch {
+	case b.Claim == "" && len(b.Values) > 0:
+		errs = append(errs, errors.New("oauth: values need a claim to be read from"))
+	case b.Claim != "" && len(b.Values) == 0:
+		errs = append(errs, fmt.Errorf("oauth: claim %q needs the values that map to this tenant", b.Claim))
+	}
+	for _, v := range b.Values {
+		if v == "" {
+			errs = append(errs, errors.New("oauth: a value is empty"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkBindings refuses OAuth bindings of two tenants that one token could
+// match alike: a catch-all binding beside any other of its issuer, or one
+// claim value given to two tenants. (A user in groups of two tenants is
+// refused when they sign in: only the claims show that.)
+func checkBindings(cfgs []TenantConfig) error {
+	var errs []error
+	type owner struct{ tenant, claim string }
+	byIssuer := map[string][]owner{}
+	values := map[[3]string]string{}
+	for _, c := range cfgs {
+		for _, b := range c.OAuth {
+			for _, o := range byIssuer[b.Issuer] {
+				if o.tenant != c.Name && (o.claim == "" || b.Claim == "") {
+					errs = append(errs, fmt.Errorf("tenants %q and %q both take tokens of %s and one has no claim: give each a claim and values", o.tenant, c.Name, b.Issuer))
+				}
+			}
+			byIssuer[b.Issuer] = append(byIssuer[b.Issuer], owner{c.Name, b.Claim})
+			for _, v := range b.Values {
+				k := [3]string{b.Issuer, b.Claim, v}
+				if prev, ok := values[k]; ok && prev != c.Name {
+					errs = append(errs, fmt.Errorf("tenants %q and %q both claim %s=%q of %s", prev, c.Name, b.Claim, v, b.Issuer))
+				}
+				values[k] = c.Name
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // secret resolves the tenant's client secret from wherever it is kept.
@@ -211,6 +313,7 @@ func checkTenants(cfgs []TenantConfig, passthrough bool) error {
 			owner[sum] = c.Name
 		}
 	}
+	errs = append(errs, checkBindings(cfgs))
 	return errors.Join(errs...)
 }
 

@@ -45,13 +45,13 @@ func TestAuthenticate(t *testing.T) {
 	for _, tt := range tests {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Authorization", tt.header)
-		got, ok := auth.authenticate(r)
-		if got != tt.want || ok != (tt.want != nil) {
-			t.Errorf("%q: got %v %v, want %v", tt.header, got, ok, tt.want)
+		got, _, fail := auth.authenticate(r)
+		if got != tt.want || (fail == nil) != (tt.want != nil) {
+			t.Errorf("%q: got %v %v, want %v", tt.header, got, fail, tt.want)
 		}
 	}
 	open := &authenticator{tenants: []*Tenant{a}, open: a}
-	if got, ok := open.authenticate(httptest.NewRequest(http.MethodGet, "/", nil)); !ok || got != a {
+	if got, _, fail := open.authenticate(httptest.NewRequest(http.MethodGet, "/", nil)); fail != nil || got != a {
 		t.Error("--insecure-no-auth must admit a request without a token")
 	}
 }
