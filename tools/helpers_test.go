@@ -326,7 +326,7 @@ func compileSchema(name string, raw json.RawMessage) (*jsonschema.Schema, error)
 
 // findRef returns the first incident, in the emulator's stable order, that
 // satisfies pred.
-func (e *env) findRef(pred func(client.IncidentRef, client.Incident) bool) client.IncidentRef {
+func (e *env) findRef(pred func(client.IncidentRef, emulator.IncidentState) bool) client.IncidentRef {
 	e.t.Helper()
 	for _, ref := range e.emu.Refs() {
 		inc, _ := e.emu.Incident(ref)
@@ -339,8 +339,8 @@ func (e *env) findRef(pred func(client.IncidentRef, client.Incident) bool) clien
 }
 
 // open selects an incident of workspace ws and source src that is not closed.
-func open(ws string, src client.Source) func(client.IncidentRef, client.Incident) bool {
-	return func(ref client.IncidentRef, inc client.Incident) bool {
+func open(ws string, src client.Source) func(client.IncidentRef, emulator.IncidentState) bool {
+	return func(ref client.IncidentRef, inc emulator.IncidentState) bool {
 		return ref.WorkspaceID == ws && ref.Source == src && inc.Status != client.StatusClosed
 	}
 }

@@ -55,12 +55,17 @@ func (e *Emulator) writeData(w http.ResponseWriter, c *call, status int, data an
 	writeBody(w, status, contentTypeJSON, body)
 }
 
-// writeRawData answers a success envelope whose data is already encoded.
-func (e *Emulator) writeRawData(w http.ResponseWriter, c *call, status int, data []byte) {
+// writeRawData answers a success envelope whose data (and pagination object,
+// when not nil) are already encoded.
+func (e *Emulator) writeRawData(w http.ResponseWriter, c *call, status int, data, pagination []byte) {
 	m, _ := json.Marshal(e.meta(c)) // a struct of two strings cannot fail
-	body := make([]byte, 0, len(data)+len(m)+20)
+	body := make([]byte, 0, len(data)+len(pagination)+len(m)+40)
 	body = append(body, `{"data":`...)
 	body = append(body, data...)
+	if pagination != nil {
+		body = append(body, `,"pagination":`...)
+		body = append(body, pagination...)
+	}
 	body = append(body, `,"meta":`...)
 	body = append(body, m...)
 	body = append(body, '}')
