@@ -41,7 +41,14 @@ type env struct {
 // newEnv starts an emulator with a fixed clock on 127.0.0.1.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	emu := emulator.New(emulator.Options{Now: func() time.Time { return fixedNow }})
+	return newEnvWith(t, emulator.Options{})
+}
+
+// newEnvWith starts an emulator variant (detail shape, paging) with a fixed clock.
+func newEnvWith(t *testing.T, opts emulator.Options) *env {
+	t.Helper()
+	opts.Now = func() time.Time { return fixedNow }
+	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu) // httptest listens on 127.0.0.1
 	t.Cleanup(srv.Close)
 	return &env{t: t, emu: emu, url: srv.URL + "/api/v2"}
