@@ -80,6 +80,9 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 // notes the answer's rows in that position (Seen).
 func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
 	p := &IncidentPage{Incidents: make([]IncidentSummary, 0, len(env.Data.Incidents)), Meta: env.Meta}
+	for i := range env.Data.Incidents {
+		env.Data.Incidents[i].inferSource()
+	}
 	for _, inc := range env.Data.Incidents {
 		if c.workspaceAllowed(inc.WorkspaceID) {
 			p.Incidents = append(p.Incidents, inc)

@@ -153,8 +153,8 @@ type Alert struct {
 // example is cut inside entities, so workspaceId, workspaceName and
 // extensionId, which it does not show, are read when present. An older
 // crawl's row has displayId and lacks source, severity, status,
-// classification and classificationReason: Source is then inferred from
-// sourceDisplayName, and Classification stays unset (unknown, not "none").
+// classification and classificationReason: ListIncidents then infers Source
+// from sourceDisplayName, and Classification stays unset (unknown, not "none").
 type IncidentSummary struct {
 	ID                    string                     `json:"id"`
 	Name                  *string                    `json:"name"`
@@ -187,16 +187,12 @@ type IncidentSummary struct {
 	ExtensionID           Opt[*string]               `json:"extensionId,omitzero"`
 }
 
-// UnmarshalJSON decodes a row and infers a missing source from its display name.
-func (r *IncidentSummary) UnmarshalJSON(b []byte) error {
-	type plain IncidentSummary
-	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
-		return err
-	}
+// inferSource fills a missing source from the display name (an older
+// crawl's row has only the latter). ListIncidents calls it on every row.
+func (r *IncidentSummary) inferSource() {
 	if r.Source == "" && r.SourceDisplayName != nil {
 		r.Source = SourceFromDisplayName(*r.SourceDisplayName)
 	}
-	return nil
 }
 
 // Assignee returns the row's assignee and whether the row says: "user" or

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -115,15 +116,16 @@ func lost(want, got any, path string) string {
 // entity with friendlyName and flat kind-specific members) is read: the
 // source from sourceDisplayName, the verdict as unknown rather than none.
 func TestOlderListRowIsRead(t *testing.T) {
-	raw := []byte(`{"incidents":[{"id":"i1","displayId":"INC-7","title":"t","number":7,"sourceDisplayName":"Microsoft Defender XDR",
+	raw := `{"incidents":[{"id":"i1","displayId":"INC-7","title":"t","number":7,"sourceDisplayName":"Microsoft Defender XDR",
 		"creationTime":"2026-04-15T10:00:00Z","user":null,"isAssigned":false,"alertsCount":2,"workspaceId":"w",
 		"entities":[{"id":"e1","kind":"Host","friendlyName":"pc-1","hostName":"pc-1.corp","deviceId":"d-9"},
-			{"id":42,"type":"User","kind":"Account","displayName":"Jane","properties":{"upn":"jane@x","displayName":"ignored"}}]}]}`)
-	var d ListIncidentsData
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
+			{"id":42,"type":"User","kind":"Account","displayName":"Jane","properties":{"upn":"jane@x","displayName":"ignored"}}]}]}`
+	c, _, _ := newTestClient(t, &capture{answers: []string{okEnvelope(raw)}})
+	p, err := c.ListIncidents(context.Background(), IncidentFilter{}, PageToken{})
+	if err != nil || len(p.Incidents) != 1 {
+		t.Fatalf("ListIncidents = %+v, %v", p, err)
 	}
-	r := d.Incidents[0]
+	r := p.Incidents[0]
 	if r.Source != SourceDefenderXDR || r.DisplayID != "INC-7" || r.Classification.Set || r.ClassificationReason.Set {
 		t.Errorf("row = %+v; want source inferred and the verdict unknown", r)
 	}
