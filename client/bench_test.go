@@ -19,13 +19,13 @@ func listPage100(tb testing.TB) []byte {
 		data.Incidents = append(data.Incidents, IncidentSummary{
 			ID: fmt.Sprintf("%08x-1c2d-4e5f-8a9b-0c1d2e3f4a5b", i), Title: "Suspicious sign-in from anonymous IP address",
 			Description: "A user signed in from an anonymous proxy after several failed attempts.",
-			Number:      1000 + i, Source: SourceSentinel, Severity: SeverityHigh, Status: StatusActive, Classification: &cls,
+			Number:      1000 + i, Source: SourceSentinel, Severity: SeverityHigh, Status: StatusActive, Classification: Some(&cls),
 			CreationTime: "2026-04-15T10:30:00Z", LastModificationTime: "2026-04-15T14:22:00Z", LastActivityTime: "2026-04-15T14:22:00Z",
-			Tactics: []string{"InitialAccess", "CredentialAccess"}, AlertsCount: 3, IsAssigned: true,
-			User: &UserRef{ID: "61eec97d-57b2-5b00-686e-8544a1b2c3d4", DisplayName: "Jane Doe", Email: "jane.doe@contoso.com"},
+			Tactics: []string{"InitialAccess", "CredentialAccess"}, AlertsCount: 3, IsAssigned: new(true),
+			User: Some(&UserRef{ID: "61eec97d-57b2-5b00-686e-8544a1b2c3d4", DisplayName: "Jane Doe", Email: "jane.doe@contoso.com"}),
 			Entities: []Entity{
-				{ID: "e1", Kind: "account", FriendlyName: "jdoe", Properties: map[string]any{"upn": "jdoe@contoso.com", "sid": "S-1-5-21"}},
-				{ID: "e2", Kind: "ip", FriendlyName: "203.0.113.7", Properties: map[string]any{"address": "203.0.113.7"}},
+				{ID: "e1", Type: "User", Kind: "account", DisplayName: "jdoe", Properties: map[string]any{"upn": "jdoe@contoso.com", "sid": "S-1-5-21"}},
+				{ID: "e2", Type: "Ip", Kind: "ip", DisplayName: "203.0.113.7", Properties: map[string]any{"address": "203.0.113.7"}},
 			},
 			WorkspaceID: ws, WorkspaceName: "Contoso Prod",
 		})

@@ -44,19 +44,57 @@
 //
 // # Pagination
 //
-// The public documentation shows two placements of the next-page position;
-// the client accepts both and sends back what it received:
+// The list page documents the request's workspacePageTokens
+// [{workspaceId, sourceTokens: {source: token}}] but not where the answer
+// puts the next position. The client accepts each plausible placement and
+// sends back what it received:
 //   - data.workspacePageTokens (one token per workspace and source), with an
 //     optional data.hasMore; sent back as "workspacePageTokens" with
 //     "isFirstCall": false. Tokens without data.hasMore mean there is more.
-//   - the envelope's pagination.continuationToken and pagination.hasMore;
-//     sent back as "continuationToken" with "isFirstCall": false. A bare
-//     array as "data" (the data-models page's paginated envelope) is
-//     accepted as the rows.
+//   - the envelope's pagination.continuationToken and pagination.hasMore
+//     (the "Paginated response" of
+//     https://docs.contraforce.com/api-reference/models); sent back as
+//     "continuationToken" with "isFirstCall": false. A bare array as "data"
+//     is accepted as the rows.
 //
 // data.hasMore wins over pagination.hasMore. A page that claims more but
 // carries no position reports HasMore false, so that a caller's loop cannot
-// restart at the first page.
+// restart at the first page. A server that ignores the position it is sent
+// would answer the first page again and a caller would loop: so the next
+// position carries digests of the first and last four rows of the page that
+// issued it (PageToken.Seen, never sent), and an answer that repeats one of
+// them, or hands back the very position it was asked for, ends the listing
+// with IncidentPage.Halted saying why (no rows, HasMore false).
+//
+// # Reading what the pages do not show
+//
+// The detail's "incident" is documented only as {id, title, severity,
+// status, workspaceId, createdAt, updatedAt}; the list row documents the
+// assignee (user, isAssigned) and the verdict (classification,
+// classificationReason, classificationComment). GetIncidentState reads the
+// detail and, when it leaves the assignee, the verdict or the extension id
+// unknown, the incident's row (FindIncident: the list call with
+// {"sources": [source], "query": incidentId}, at most three pages, matched
+// on id, source and workspace). StateOf says where each part is read, in
+// order; a part no answer holds is unknown (IncidentState …Known false),
+// never "none", and a JSON null counts as an answer ("none"). An older
+// crawl's row without source takes it from sourceDisplayName.
+//
+// The create-comment page says extensionId routes a comment back to the
+// originating system but not where a client finds it. This project's
+// decision: the detail's incident.extensionId, else the row's extensionId,
+// else the row's productId (the one documented incident member that names
+// the product instance an incident came from); AddCommentRequest carries
+// what is found. A caller that gets a 400 naming extensionId may post again
+// without it (nothing was stored); the add_comment tool does, and says so.
+//
+// No request body carries "source" (the path does). Assign sends userId,
+// email, or both, as given; which wins when both are sent and name
+// different users is not documented (the emulator refuses the pair, and the
+// assign tool checks the pair against GET /users before sending it).
+// Enumerations (enums.go) are the current pages' lists in their order;
+// values only the older pages had (SevenDays, ThirtyDays,
+// ConfirmedActivity) are not offered.
 //
 // # Errors
 //

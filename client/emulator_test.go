@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -367,6 +368,85 @@ func TestEmulatorPagination(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The client walks every placement of the next-page position an emulator
+// variant uses, listing each visible incident exactly once; against a
+// server that ignores page tokens it stops after the first page, saying why.
+func TestEmulatorPagingPlacements(t *testing.T) {
+	ctx := context.Background()
+	var want int
+	for _, r := range emulator.New(emulator.Options{}).Refs() {
+		if r.WorkspaceID != emulator.WorkspaceNoRoleID {
+			want++
+		}
+	}
+	for name, paging := range map[string]emulator.Paging{
+		"data.workspacePageTokens":          emulator.PagingWorkspaceTokens,
+		"pagination.continuationToken":      emulator.PagingContinuation,
+		"pagination with data a bare array": emulator.PagingContinuationArray,
+		"a server that ignores page tokens": emulator.PagingIgnoresTokens,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := emulator.New(emulator.Options{Paging: paging, PageSize: 7})
+			srv := httptest.NewServer(e)
+			t.Cleanup(srv.Close)
+			c := demoClient(t, srv)
+			seen := map[client.IncidentRef]bool{}
+			var tok client.PageToken
+			pages, halted := 0, ""
+			for ; pages < 500; pages++ {
+				p, err := c.ListIncidents(ctx, client.IncidentFilter{}, tok)
+				if err != nil {
+					t.Fatalf("page %d: %v", pages+1, err)
+				}
+				for _, inc := range p.Incidents {
+					r := client.IncidentRef{WorkspaceID: inc.WorkspaceID, Source: inc.Source, IncidentID: inc.ID}
+					if seen[r] {
+						t.Fatalf("page %d repeats %+v", pages+1, r)
+					}
+					seen[r] = true
+				}
+				if halted = p.Halted; !p.HasMore {
+					break
+				}
+				tok = p.Next
+			}
+			if paging == emulator.PagingIgnoresTokens {
+				if pages != 1 || halted == "" || !strings.Contains(halted, "ignore page tokens") || len(seen) == 0 || len(seen) >= want {
+					t.Errorf("%d pages, %d incidents, halted %q; want the first page, then a stop that says why", pages+1, len(seen), halted)
+				}
+				return
+			}
+			if halted != "" || len(seen) != want || pages < 2 {
+				t.Errorf("%d pages, %d incidents (want %d), halted %q", pages+1, len(seen), want, halted)
+			}
+		})
+	}
+}
+
+// A next page that hands back the very position it was asked for ends the
+// listing too, even with rows the client has not seen.
+func TestListingStopsWhenThePositionRepeats(t *testing.T) {
+	answer := `{"data":{"incidents":[{"id":"%s","source":"Sentinel","workspaceId":"w"}],
+		"workspacePageTokens":[{"workspaceId":"w","sourceTokens":{"Sentinel":"same"}}],"hasMore":true},"meta":{"requestId":"r","timestamp":"t"}}`
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, answer, fmt.Sprint("inc-", n))
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv, emulator.DemoClientID, emulator.DemoClientSecret)
+	p, err := c.ListIncidents(context.Background(), client.IncidentFilter{}, client.PageToken{})
+	if err != nil || !p.HasMore {
+		t.Fatalf("first page %+v, %v", p, err)
+	}
+	p, err = c.ListIncidents(context.Background(), client.IncidentFilter{}, p.Next)
+	if err != nil || p.HasMore || len(p.Incidents) != 0 || !strings.Contains(p.Halted, "very page position") {
+		t.Errorf("second page %+v, %v; want a halt naming the repeated position", p, err)
+	}
 }
 
 func TestEmulatorRetriesUnderFaults(t *testing.T) {

@@ -1,12 +1,17 @@
 package client
 
-// The API's enumerations. Each allowed value is written exactly once, as a
-// constant, and each type's Values method lists those constants: the JSON
-// Schemas of the MCP tools (package schema), argument validation, the
-// emulator and the resources' reference text all derive from these lists.
+// The API's enumerations, as the current endpoint pages of
+// https://docs.contraforce.com/api-reference list them and in the order they
+// list them. Each allowed value is written exactly once, as a constant, and
+// each type's Values method lists those constants: the JSON Schemas of the
+// MCP tools (package schema), argument validation, the emulator and the
+// resources' reference text all derive from these lists. Values that only an
+// older page had (time windows SevenDays and ThirtyDays, the reason
+// ConfirmedActivity) are not offered.
 
 // Source is the product an incident comes from. It is a path segment of every
-// per-incident endpoint: an incident is identified by (workspaceId, source, incidentId).
+// per-incident endpoint: an incident is identified by (workspaceId, source,
+// incidentId). Order: the path enum of the incident endpoint pages.
 type Source string
 
 // The sources ContraForce aggregates.
@@ -24,23 +29,47 @@ func (Source) Values() []Source {
 	return []Source{SourceSentinel, SourceDefenderXDR, SourceQRadar, SourceSplunk, SourceCrowdStrike, SourceSentinelOne}
 }
 
+// RecordsClassification reports whether the source keeps the classification
+// and classification reason sent when an incident is closed. The status
+// page says Sentinel requires them and that sources without classifications
+// ignore them, without naming those sources; this project holds that
+// Sentinel and Defender XDR (whose incidents carry a verdict of their own)
+// record them, and that QRadar, Splunk, CrowdStrike and SentinelOne do not:
+// a verdict for those belongs in the closing comment.
+func (s Source) RecordsClassification() bool {
+	return s == SourceSentinel || s == SourceDefenderXDR
+}
+
+// SourcesWithoutClassification lists the sources that do not record a
+// classification (see RecordsClassification), in documented order.
+func SourcesWithoutClassification() []Source {
+	var out []Source
+	for _, s := range Source("").Values() {
+		if !s.RecordsClassification() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Status is an incident's lifecycle state.
 type Status string
 
 // Incident statuses.
 const (
-	StatusNew    Status = "New"
 	StatusActive Status = "Active"
+	StatusNew    Status = "New"
 	StatusClosed Status = "Closed"
 )
 
-// Values lists every Status.
-func (Status) Values() []Status { return []Status{StatusNew, StatusActive, StatusClosed} }
+// Values lists every Status in the status page's order.
+func (Status) Values() []Status { return []Status{StatusActive, StatusNew, StatusClosed} }
 
 // Severity is an incident's or alert's severity.
 type Severity string
 
-// Severities, least to most severe.
+// Severities, least to most severe. The list page's example shows the first
+// (Informational); its option list is cut, and the older pages list these four.
 const (
 	SeverityInformational Severity = "Informational"
 	SeverityLow           Severity = "Low"
@@ -53,8 +82,9 @@ func (Severity) Values() []Severity {
 	return []Severity{SeverityInformational, SeverityLow, SeverityMedium, SeverityHigh}
 }
 
-// Classification is the verdict recorded when an incident is closed (the full
-// v2 list of the status endpoint; several values exist for one source only).
+// Classification is the verdict sent when an incident is closed: the status
+// page's list, one union for every source. Which values each source accepts
+// is not documented; see Source.RecordsClassification.
 type Classification string
 
 // Classifications of the v2 status endpoint.
@@ -82,7 +112,7 @@ func (Classification) Values() []Classification {
 	}
 }
 
-// ClassificationReason qualifies a Classification (the full v2 list).
+// ClassificationReason qualifies a Classification (the status page's list).
 type ClassificationReason string
 
 // Classification reasons of the v2 status endpoint.
@@ -119,9 +149,10 @@ func (ClassificationReason) Values() []ClassificationReason {
 	}
 }
 
-// TimeFilterType selects the time window of a list call. The data-models page
-// lists four values; the agent-tools pages add four shorter windows (the
-// misspelt "FourtyEightHours" is the API's own spelling).
+// TimeFilterType selects the time window of a list call. The list page's
+// option list is cut; its example shows ThreeHours, the first value of the
+// TimeFilteringType enum that the agent-tool pages list in full, so this is
+// that list (the misspelt "FourtyEightHours" is the API's own spelling).
 type TimeFilterType string
 
 // Time windows of the list-across-workspaces call.
@@ -131,15 +162,13 @@ const (
 	TimeTwelveHours      TimeFilterType = "TwelveHours"
 	TimeTwentyFourHours  TimeFilterType = "TwentyFourHours"
 	TimeFourtyEightHours TimeFilterType = "FourtyEightHours"
-	TimeSevenDays        TimeFilterType = "SevenDays"
-	TimeThirtyDays       TimeFilterType = "ThirtyDays"
 	TimeCustom           TimeFilterType = "Custom"
 )
 
 // Values lists every TimeFilterType, shortest window first, Custom last.
 func (TimeFilterType) Values() []TimeFilterType {
 	return []TimeFilterType{TimeThreeHours, TimeSixHours, TimeTwelveHours, TimeTwentyFourHours,
-		TimeFourtyEightHours, TimeSevenDays, TimeThirtyDays, TimeCustom}
+		TimeFourtyEightHours, TimeCustom}
 }
 
 // Scope is a permission of a service-account credential, "{resource}:{action}".

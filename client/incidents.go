@@ -2,8 +2,14 @@ package client
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // Operation names, used in errors ("get incident: HTTP 404 …") and logs.
@@ -16,6 +22,7 @@ const (
 	opAssign        = "assign incident"
 	opGetEvidence   = "get evidence"
 	opListUsers     = "list users"
+	opFindIncident  = "find incident row"
 )
 
 // ListIncidents returns one page of incidents across every workspace the
@@ -23,6 +30,13 @@ const (
 // page and the previous page's Next for the following ones (with the same
 // filter); stop when HasMore is false. With a workspace allowlist, rows and
 // page tokens of other workspaces are dropped.
+//
+// A server that ignores page tokens would hand back a page already seen,
+// and a caller would loop for ever. So the answer to a next-page request is
+// checked against the page that issued the position (digests of its first
+// and last rows, carried in PageToken.Seen) and against the position itself:
+// if it repeats either, the listing ends with Halted saying why, no rows and
+// HasMore false.
 func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageToken) (*IncidentPage, error) {
 	u, err := c.buildURL(opListIncidents, nil, lit("incidents"), lit("across-workspaces"))
 	if err != nil {
@@ -36,7 +50,8 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 		}
 		page.WorkspacePageTokens = allowed
 	}
-	body := ListIncidentsRequest{IncidentFilter: f, IsFirstCall: page.IsZero(), PageToken: page}
+	body := ListIncidentsRequest{IncidentFilter: f, IsFirstCall: page.IsZero(),
+		WorkspacePageTokens: page.WorkspacePageTokens, ContinuationToken: page.ContinuationToken}
 	res, err := c.do(ctx, call{op: opListIncidents, method: http.MethodPost, url: u, body: body, kind: readCall})
 	if err != nil {
 		return nil, err
@@ -51,13 +66,23 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 		}
 		env = Envelope[ListIncidentsData]{Data: ListIncidentsData{Incidents: arr.Data}, Pagination: arr.Pagination, Meta: arr.Meta}
 	}
-	return c.incidentPage(env), nil
+	p := c.incidentPage(env)
+	if !page.IsZero() {
+		if why := repeated(page, env.Data.Incidents, p.Next); why != "" {
+			return &IncidentPage{Incidents: []IncidentSummary{}, Halted: why, Meta: p.Meta}, nil
+		}
+	}
+	return p, nil
 }
 
 // incidentPage turns a list answer into an IncidentPage: it applies the
-// allowlist, and takes the next-page position from wherever the API put it.
+// allowlist, takes the next-page position from wherever the API put it, and
+// notes the answer's rows in that position (Seen).
 func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
 	p := &IncidentPage{Incidents: make([]IncidentSummary, 0, len(env.Data.Incidents)), Meta: env.Meta}
+	for i := range env.Data.Incidents {
+		env.Data.Incidents[i].inferSource()
+	}
 	for _, inc := range env.Data.Incidents {
 		if c.workspaceAllowed(inc.WorkspaceID) {
 			p.Incidents = append(p.Incidents, inc)
@@ -77,8 +102,62 @@ func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
 	p.HasMore = hasMore && !p.Next.IsZero()
 	if !p.HasMore {
 		p.Next = PageToken{}
+	} else {
+		p.Next.Seen = sample(env.Data.Incidents)
 	}
 	return p
+}
+
+// sampleEnds is how many rows from each end of a page PageToken.Seen keeps.
+const sampleEnds = 4
+
+// sample digests the first and last rows of a page.
+func sample(rows []IncidentSummary) []string {
+	n := len(rows)
+	out := make([]string, 0, 2*sampleEnds)
+	for i, r := range rows {
+		if i < sampleEnds || i >= n-sampleEnds {
+			out = append(out, rowDigest(r))
+		}
+	}
+	return out
+}
+
+// rowDigest identifies a row by workspace, source and id (64 bits of FNV-1a,
+// in hex): enough to recognise a row again, and short in a cursor.
+func rowDigest(r IncidentSummary) string {
+	h := fnv.New64a()
+	h.Write([]byte(strings.ToLower(r.WorkspaceID)))
+	h.Write([]byte{0})
+	h.Write([]byte(r.Source))
+	h.Write([]byte{0})
+	h.Write([]byte(r.ID))
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// repeated says why the answer to a next-page request cannot be a new page
+// ("" when it can): it repeats a row of the page that issued the position,
+// or it hands back the position it was asked for.
+func repeated(asked PageToken, rows []IncidentSummary, next PageToken) string {
+	for _, r := range rows {
+		if slices.Contains(asked.Seen, rowDigest(r)) {
+			return fmt.Sprintf("the API answered the request for the next page with incidents it had already returned "+
+				"(incident %s of %s, for one); it seems to ignore page tokens, so the listing stops here rather than loop. "+
+				"Narrow the filters (a shorter time window, fewer sources or statuses) to reach the incidents not listed yet.",
+				r.ID, firstNonEmpty(string(r.Source), "an unnamed source"))
+		}
+	}
+	if !next.IsZero() && slices.EqualFunc(next.WorkspacePageTokens, asked.WorkspacePageTokens, sameToken) &&
+		next.ContinuationToken == asked.ContinuationToken {
+		return "the API answered the request for the next page with the very page position it was sent; it seems to ignore " +
+			"page tokens, so the listing stops here rather than loop. Narrow the filters (a shorter time window, fewer " +
+			"sources or statuses) to reach the incidents not listed yet."
+	}
+	return ""
+}
+
+func sameToken(a, b WorkspacePageToken) bool {
+	return a.WorkspaceID == b.WorkspaceID && maps.Equal(a.SourceTokens, b.SourceTokens)
 }
 
 // allowedTokens drops the page tokens of workspaces outside the allowlist.
@@ -156,7 +235,9 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 }
 
 // AddComment posts a comment (201 Created) and returns it. The API marks it
-// as an agent's comment because a service account posts it. A comment is
+// as an agent's comment because a service account posts it. Set
+// req.ExtensionID (GetIncidentState finds it) so that the API can route the
+// comment back to the originating system. A comment is
 // never sent twice: if the connection breaks after it was sent, the error
 // matches ErrOutcomeUnknown and the caller must look before posting again.
 func (c *Client) AddComment(ctx context.Context, ref IncidentRef, req AddCommentRequest) (*Comment, Meta, error) {
@@ -164,7 +245,6 @@ func (c *Client) AddComment(ctx context.Context, ref IncidentRef, req AddComment
 	if err != nil {
 		return nil, Meta{}, err
 	}
-	req.Source = "" // the v2 path carries the source
 	res, err := c.do(ctx, call{op: opAddComment, method: http.MethodPost, url: u, body: req, kind: unsafeWrite})
 	if err != nil {
 		return nil, Meta{}, err
@@ -188,7 +268,6 @@ func (c *Client) AddComment(ctx context.Context, ref IncidentRef, req AddComment
 // policy (repeated only when certainly not processed; ErrOutcomeUnknown
 // otherwise). Without a comment, the PUT sets a state and is idempotent.
 func (c *Client) UpdateStatus(ctx context.Context, ref IncidentRef, req UpdateStatusRequest) (Meta, error) {
-	req.Source = "" // the v2 path carries the source
 	kind := idempotentWrite
 	if req.Comment != nil {
 		kind = unsafeWrite
@@ -196,9 +275,10 @@ func (c *Client) UpdateStatus(ctx context.Context, ref IncidentRef, req UpdateSt
 	return c.put(ctx, opUpdateStatus, ref, "status", req, kind)
 }
 
-// Assign assigns an incident to a user by id or by email (204 No Content).
+// Assign assigns an incident to a user by id, by email, or both (204 No
+// Content). Which one wins when both are sent and name different users is
+// not documented: the client sends what it is given.
 func (c *Client) Assign(ctx context.Context, ref IncidentRef, req AssignRequest) (Meta, error) {
-	req.Source = "" // the v2 path carries the source
 	return c.put(ctx, opAssign, ref, "assignee", req, idempotentWrite)
 }
 

@@ -239,7 +239,7 @@ func TestWritesSendEveryFieldAndReturnMeta(t *testing.T) {
 	cp := &capture{status: http.StatusNoContent, answers: []string{""}}
 	c, _, _ := newTestClient(t, cp)
 	meta, err := c.UpdateStatus(ctx, testRef, UpdateStatusRequest{
-		Source: SourceDefenderXDR, Status: StatusClosed, Comment: ptr("benign"), Classification: &cls,
+		Status: StatusClosed, Comment: ptr("benign"), Classification: &cls,
 		ClassificationReason: &reason, UpdateTicket: true, TicketID: ptr("T-1"),
 	})
 	if err != nil || meta.RequestID != "hdr-rid" {
@@ -263,7 +263,7 @@ func TestWritesSendEveryFieldAndReturnMeta(t *testing.T) {
 		"authorEmail":"sa@x","authorName":"Agent","isActivityComment":false,"isAgentComment":true,"agentName":"Agent",
 		"isClosingComment":false,"ticketNoteId":null,"ticketId":null},"meta":{"requestId":"body-rid","timestamp":"2026-04-15T16:00:00Z"}}`}}
 	c2, _, _ := newTestClient(t, cp2)
-	cm, m, err := c2.AddComment(ctx, testRef, AddCommentRequest{Content: "hi", Source: SourceSentinel, ExtensionID: "ext-1"})
+	cm, m, err := c2.AddComment(ctx, testRef, AddCommentRequest{Content: "hi", ExtensionID: "ext-1"})
 	if err != nil || cm.ID != "c9" || !cm.IsAgentComment || m.RequestID != "body-rid" {
 		t.Fatalf("AddComment = %+v, %+v, %v", cm, m, err)
 	}

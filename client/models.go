@@ -6,8 +6,42 @@ import (
 )
 
 // Wire types of the ContraForce v2 API. Field names and JSON tags follow the
-// vendor's pages (../shared/contraforce-api); optional and nullable fields are
-// pointers or omitempty so that the documented examples round-trip without loss.
+// vendor's API reference at https://docs.contraforce.com/api-reference (the
+// endpoint pages, "Data models" at …/models and "Errors" at …/errors).
+// Members those pages show are always encoded (null when empty) so that the
+// emulator, which answers with these types, serves every documented member;
+// members no page shows are omitempty. Decoding is tolerant: a member that
+// is absent or null leaves the zero value, and Opt records whether a member
+// whose absence matters was sent at all.
+
+// Opt is a member the API may leave out. Set says whether the answer held
+// it; a JSON null counts as held (it says "none"), an absent member says
+// nothing. Encoding writes Value (null for a nil pointer); with the
+// omitzero option an unset Opt is left out.
+type Opt[T any] struct {
+	Value T
+	Set   bool
+}
+
+// Some returns an Opt that is set to v.
+func Some[T any](v T) Opt[T] { return Opt[T]{Value: v, Set: true} }
+
+// UnmarshalJSON records that the member was sent and decodes it.
+func (o *Opt[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	var zero T
+	o.Value = zero
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// MarshalJSON encodes Value.
+func (o Opt[T]) MarshalJSON() ([]byte, error) { return json.Marshal(o.Value) }
+
+// IsZero reports whether the member was not sent (for omitzero).
+func (o Opt[T]) IsZero() bool { return !o.Set }
 
 // Meta is the "meta" object of every envelope.
 type Meta struct {
@@ -15,7 +49,9 @@ type Meta struct {
 	Timestamp string `json:"timestamp"`
 }
 
-// Pagination is the data-models page's paginated-envelope object.
+// Pagination is the "Paginated response" envelope object of the data-models
+// page (https://docs.contraforce.com/api-reference/models). No endpoint page
+// shows it in use; the client accepts it on the list call.
 type Pagination struct {
 	ContinuationToken string `json:"continuationToken,omitempty"`
 	HasMore           bool   `json:"hasMore"`
@@ -37,7 +73,7 @@ type IncidentRef struct {
 	IncidentID  string `json:"incidentId"`
 }
 
-// UserRef is the compact user object embedded in incidents.
+// UserRef is the compact user object embedded in incidents ("user" of a list row).
 type UserRef struct {
 	ID          string `json:"id"`
 	DisplayName string `json:"displayName,omitempty"`
@@ -70,13 +106,17 @@ type WorkspacePageToken struct {
 	SourceTokens map[Source]string `json:"sourceTokens"`
 }
 
-// PageToken is the opaque position of a next page. The public documentation
-// shows two placements (data.workspacePageTokens, and the data-models page's
-// pagination.continuationToken); the client accepts either and sends back
-// whichever it received. The zero PageToken means "first page".
+// PageToken is the opaque position of a next page, as ListIncidents hands it
+// out and takes it back. The public pages do not say where the list answer
+// puts its next-page position; the client accepts data.workspacePageTokens
+// and the data-models page's pagination.continuationToken, and sends back
+// whichever it received. Seen is not sent to the API: it holds digests of
+// rows of the page that issued the position, so that the next answer can be
+// checked for repeats (see ListIncidents). The zero PageToken means "first page".
 type PageToken struct {
 	WorkspacePageTokens []WorkspacePageToken `json:"workspacePageTokens,omitempty"`
 	ContinuationToken   string               `json:"continuationToken,omitempty"`
+	Seen                []string             `json:"seen,omitempty"`
 }
 
 // IsZero reports whether t is the first-page position.
@@ -84,23 +124,18 @@ func (t PageToken) IsZero() bool {
 	return len(t.WorkspacePageTokens) == 0 && t.ContinuationToken == ""
 }
 
-// ListIncidentsRequest is the body of POST /incidents/across-workspaces.
+// ListIncidentsRequest is the body of POST /incidents/across-workspaces. The
+// page names workspacePageTokens; continuationToken is sent back only to a
+// server that issued one.
 type ListIncidentsRequest struct {
 	IncidentFilter
-	IsFirstCall bool `json:"isFirstCall"`
-	PageToken
+	IsFirstCall         bool                 `json:"isFirstCall"`
+	WorkspacePageTokens []WorkspacePageToken `json:"workspacePageTokens,omitempty"`
+	ContinuationToken   string               `json:"continuationToken,omitempty"`
 }
 
-// Entity is an entity involved in an incident (an account, host, IP, file…).
-// Properties carry the kind-specific attributes as the source reports them.
-type Entity struct {
-	ID           string         `json:"id,omitempty"`
-	Kind         string         `json:"kind"`
-	FriendlyName string         `json:"friendlyName,omitempty"`
-	Properties   map[string]any `json:"properties,omitempty"`
-}
-
-// Alert is one alert grouped into an incident.
+// Alert is one alert grouped into an incident (investigationDetails.alerts;
+// its shape is not documented).
 type Alert struct {
 	ID          string   `json:"id"`
 	Title       string   `json:"title"`
@@ -113,27 +148,71 @@ type Alert struct {
 	EntityIDs   []string `json:"entityIds,omitempty"`
 }
 
-// IncidentSummary is one row of the list-across-workspaces answer.
+// IncidentSummary is one row of the list-across-workspaces answer. Members
+// are in the order of the page's response example (newer crawl); that
+// example is cut inside entities, so workspaceId, workspaceName and
+// extensionId, which it does not show, are read when present. An older
+// crawl's row has displayId and lacks source, severity, status,
+// classification and classificationReason: ListIncidents then infers Source
+// from sourceDisplayName, and Classification stays unset (unknown, not "none").
 type IncidentSummary struct {
-	ID                   string                `json:"id"`
-	Title                string                `json:"title"`
-	Description          string                `json:"description,omitempty"`
-	Number               int                   `json:"number"`
-	Source               Source                `json:"source"`
-	Severity             Severity              `json:"severity"`
-	Status               Status                `json:"status"`
-	Classification       *Classification       `json:"classification,omitempty"`
-	ClassificationReason *ClassificationReason `json:"classificationReason,omitempty"`
-	CreationTime         string                `json:"creationTime"`
-	LastModificationTime string                `json:"lastModificationTime,omitempty"`
-	LastActivityTime     string                `json:"lastActivityTime,omitempty"`
-	Tactics              []string              `json:"tactics,omitempty"`
-	AlertsCount          int                   `json:"alertsCount"`
-	IsAssigned           bool                  `json:"isAssigned"`
-	User                 *UserRef              `json:"user,omitempty"`
-	Entities             []Entity              `json:"entities,omitempty"`
-	WorkspaceID          string                `json:"workspaceId"`
-	WorkspaceName        string                `json:"workspaceName,omitempty"`
+	ID                    string                     `json:"id"`
+	Name                  *string                    `json:"name"`
+	DisplayID             string                     `json:"displayId,omitempty"`
+	Title                 string                     `json:"title"`
+	Description           string                     `json:"description"`
+	Number                int                        `json:"number"`
+	Type                  *string                    `json:"type"`
+	Source                Source                     `json:"source"`
+	SourceDisplayName     *string                    `json:"sourceDisplayName"`
+	LastModificationTime  string                     `json:"lastModificationTime"`
+	CreationTime          string                     `json:"creationTime"`
+	LastActivityTime      string                     `json:"lastActivityTime"`
+	Severity              Severity                   `json:"severity"`
+	Classification        Opt[*Classification]       `json:"classification"`
+	Comment               *string                    `json:"comment"`
+	ClassificationReason  Opt[*ClassificationReason] `json:"classificationReason"`
+	ClassificationComment *string                    `json:"classificationComment"`
+	Tactics               []string                   `json:"tactics"`
+	RuleIDs               []string                   `json:"ruleIds"`
+	AlertProductNames     []string                   `json:"alertProductNames"`
+	User                  Opt[*UserRef]              `json:"user"`
+	IsAssigned            *bool                      `json:"isAssigned"`
+	ProductID             *string                    `json:"productId"`
+	Status                Status                     `json:"status"`
+	AlertsCount           int                        `json:"alertsCount"`
+	Entities              []Entity                   `json:"entities"`
+	WorkspaceID           string                     `json:"workspaceId"`
+	WorkspaceName         string                     `json:"workspaceName,omitempty"`
+	ExtensionID           Opt[*string]               `json:"extensionId,omitzero"`
+}
+
+// inferSource fills a missing source from the display name (an older
+// crawl's row has only the latter). ListIncidents calls it on every row.
+func (r *IncidentSummary) inferSource() {
+	if r.Source == "" && r.SourceDisplayName != nil {
+		r.Source = SourceFromDisplayName(*r.SourceDisplayName)
+	}
+}
+
+// Assignee returns the row's assignee and whether the row says: "user" or
+// "isAssigned" must be present. An assigned row without a user reports a
+// UserRef with no id.
+func (r *IncidentSummary) Assignee() (*UserRef, bool) {
+	return assigneeOf(r.User, r.IsAssigned)
+}
+
+// assigneeOf reads an assignee from a "user" member and an "isAssigned" flag.
+func assigneeOf(user Opt[*UserRef], isAssigned *bool) (*UserRef, bool) {
+	switch {
+	case isAssigned != nil && !*isAssigned:
+		return nil, true
+	case user.Value != nil:
+		return user.Value, true
+	case isAssigned != nil: // assigned, to someone the answer does not name
+		return &UserRef{}, true
+	}
+	return nil, user.Set
 }
 
 // ListIncidentsData is the "data" of the list-across-workspaces answer. The
@@ -151,31 +230,50 @@ type IncidentPage struct {
 	HasMore   bool
 	// Next is the position of the following page; zero when HasMore is false.
 	Next PageToken
-	Meta Meta
+	// Halted, when not empty, says why the listing ended before the API said
+	// it had: the answer repeated rows of the previous page, or handed back
+	// the very position it was asked for (a server that ignores page tokens).
+	// Incidents is then empty.
+	Halted string
+	Meta   Meta
 }
 
 // Incident is the "incident" object of GET …/incidents/{source}/{incidentId}.
-// The vendor names its times createdAt/updatedAt here and
-// creationTime/lastModificationTime in list rows; both are kept as sent.
+// The data-models page shows only id, title, severity, status, workspaceId,
+// createdAt and updatedAt; the rest is read when present. The state members
+// (classification, classificationReason, user/isAssigned or assignee,
+// ticketId, extensionId) are Opt: absent means the detail did not say, and
+// StateOf then looks for them in the incident's list row. The vendor names
+// its times createdAt/updatedAt here and creationTime/lastModificationTime in
+// list rows; both are kept as sent.
 type Incident struct {
-	ID                   string                `json:"id"`
-	Title                string                `json:"title"`
-	Description          string                `json:"description,omitempty"`
-	Number               int                   `json:"number,omitempty"`
-	Severity             Severity              `json:"severity"`
-	Status               Status                `json:"status"`
-	Classification       *Classification       `json:"classification,omitempty"`
-	ClassificationReason *ClassificationReason `json:"classificationReason,omitempty"`
-	WorkspaceID          string                `json:"workspaceId"`
-	WorkspaceName        string                `json:"workspaceName,omitempty"`
-	CreatedAt            string                `json:"createdAt"`
-	UpdatedAt            string                `json:"updatedAt"`
-	LastActivityTime     string                `json:"lastActivityTime,omitempty"`
-	Tactics              []string              `json:"tactics,omitempty"`
-	AlertsCount          int                   `json:"alertsCount,omitempty"`
-	Assignee             *UserRef              `json:"assignee,omitempty"`
-	ProviderIncidentURL  string                `json:"providerIncidentUrl,omitempty"`
-	TicketID             *string               `json:"ticketId,omitempty"`
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Severity    Severity `json:"severity"`
+	Status      Status   `json:"status"`
+	WorkspaceID string   `json:"workspaceId"`
+	CreatedAt   string   `json:"createdAt"`
+	UpdatedAt   string   `json:"updatedAt"`
+
+	Number                int      `json:"number,omitempty"`
+	Description           string   `json:"description,omitempty"`
+	WorkspaceName         string   `json:"workspaceName,omitempty"`
+	LastActivityTime      string   `json:"lastActivityTime,omitempty"`
+	Tactics               []string `json:"tactics,omitempty"`
+	AlertsCount           int      `json:"alertsCount,omitempty"`
+	ProviderIncidentURL   string   `json:"providerIncidentUrl,omitempty"`
+	ClassificationComment *string  `json:"classificationComment,omitempty"`
+	ProductID             *string  `json:"productId,omitempty"`
+
+	Classification       Opt[*Classification]       `json:"classification,omitzero"`
+	ClassificationReason Opt[*ClassificationReason] `json:"classificationReason,omitzero"`
+	User                 Opt[*UserRef]              `json:"user,omitzero"`
+	IsAssigned           *bool                      `json:"isAssigned,omitempty"`
+	// Assignee is this project's earlier reading of the detail ("assignee");
+	// no page shows it, and the emulator sends user/isAssigned instead.
+	Assignee    Opt[*UserRef] `json:"assignee,omitzero"`
+	TicketID    Opt[*string]  `json:"ticketId,omitzero"`
+	ExtensionID Opt[*string]  `json:"extensionId,omitzero"`
 }
 
 // InvestigationDetails holds an incident's entities and alerts (withDetails=true).
@@ -191,7 +289,8 @@ type EvidenceColumn struct {
 }
 
 // Evidence is an evidence table (GET …/evidence, and "evidence" of an incident
-// with details): the query it came from, its columns and its rows.
+// with details): the query it came from, its columns and its rows. The
+// endpoints page calls it a table; its members are not documented.
 type Evidence struct {
 	Title   string           `json:"title,omitempty"`
 	Query   string           `json:"query,omitempty"`
@@ -199,19 +298,21 @@ type Evidence struct {
 	Rows    [][]any          `json:"rows,omitempty"`
 }
 
-// IncidentDetail is the "data" of GET …/incidents/{source}/{incidentId}.
-// GamebookCatalog is kept raw: its shape is not documented.
+// IncidentDetail is the "data" of GET …/incidents/{source}/{incidentId}, in
+// the shape of the data-models page's example. GamebookCatalog is kept raw:
+// its shape is not documented.
 type IncidentDetail struct {
 	Source               Source                `json:"source"`
 	Incident             Incident              `json:"incident"`
-	InvestigationDetails *InvestigationDetails `json:"investigationDetails,omitempty"`
-	Evidence             *Evidence             `json:"evidence,omitempty"`
-	GamebookCatalog      json.RawMessage       `json:"gamebookCatalog,omitempty"`
+	InvestigationDetails *InvestigationDetails `json:"investigationDetails"`
+	Evidence             *Evidence             `json:"evidence"`
+	GamebookCatalog      json.RawMessage       `json:"gamebookCatalog"`
 }
 
-// Comment is one incident comment. IsAgentComment and AgentName are set by
-// the API from the caller: a comment posted with a service-account credential
-// is an agent's.
+// Comment is one incident comment (the 11 members of the create-comment and
+// get-comments pages). IsAgentComment and AgentName are set by the API from
+// the caller: a comment posted with a service-account credential is an
+// agent's.
 type Comment struct {
 	ID                string  `json:"id"`
 	Message           string  `json:"message"`
@@ -226,19 +327,16 @@ type Comment struct {
 	TicketID          *string `json:"ticketId"`
 }
 
-// AddCommentRequest is the body of POST …/comments. Source is the older
-// documentation's body field; the v2 path carries the source, so the client
-// leaves it empty.
+// AddCommentRequest is the body of POST …/comments: {content, extensionId}
+// (create-incident-comment page). The page says extensionId routes the
+// write back to the originating system; GetIncidentState finds it.
 type AddCommentRequest struct {
 	Content     string `json:"content"`
-	Source      Source `json:"source,omitempty"`
 	ExtensionID string `json:"extensionId,omitempty"`
 }
 
-// UpdateStatusRequest is the body of PUT …/status (v2). Source is the older
-// body field (see AddCommentRequest).
+// UpdateStatusRequest is the body of PUT …/status (update-incident-status page).
 type UpdateStatusRequest struct {
-	Source               Source                `json:"source,omitempty"`
 	Status               Status                `json:"status"`
 	Comment              *string               `json:"comment,omitempty"`
 	Classification       *Classification       `json:"classification,omitempty"`
@@ -247,28 +345,46 @@ type UpdateStatusRequest struct {
 	TicketID             *string               `json:"ticketId,omitempty"`
 }
 
-// AssignRequest is the body of PUT …/assignee: a user id or an email (either).
+// AssignRequest is the body of PUT …/assignee (assign-incident page): a user
+// id, an email, or both.
 type AssignRequest struct {
 	UserID string `json:"userId,omitempty"`
 	Email  string `json:"email,omitempty"`
-	Source Source `json:"source,omitempty"`
 }
 
 // RoleAssignment is a user's role on one workspace.
 type RoleAssignment struct {
-	WorkspaceID   string        `json:"workspaceId"`
-	WorkspaceName string        `json:"workspaceName,omitempty"`
-	Role          WorkspaceRole `json:"role"`
+	UserID         string        `json:"userId,omitempty"`
+	WorkspaceID    string        `json:"workspaceId"`
+	WorkspaceName  string        `json:"workspaceName,omitempty"`
+	AssignmentType *string       `json:"assignmentType,omitempty"`
+	Role           WorkspaceRole `json:"role"`
 }
 
-// User is one entry of GET /users.
+// User is one entry of GET /users, with the members of the get-user page.
+// OrganizationalRole and IsActive are the older users example's members;
+// the current pages name the first organizationRole and do not show the second.
 type User struct {
-	ID                 string           `json:"id"`
-	DisplayName        string           `json:"displayName"`
-	Email              string           `json:"email"`
-	OrganizationalRole string           `json:"organizationalRole,omitempty"`
-	IsActive           bool             `json:"isActive"`
-	IsServiceAccount   bool             `json:"isServiceAccount,omitempty"`
-	IsAgentUser        bool             `json:"isAgentUser,omitempty"`
-	RoleAssignments    []RoleAssignment `json:"roleAssignments,omitempty"`
+	ID                 string            `json:"id"`
+	DisplayName        string            `json:"displayName"`
+	FirstName          *string           `json:"firstName"`
+	LastName           *string           `json:"lastName"`
+	ProfilePictureURL  *string           `json:"profilePictureUrl"`
+	Email              string            `json:"email"`
+	Username           *string           `json:"username"`
+	AppRole            *string           `json:"appRole"`
+	AddedOn            *string           `json:"addedOn"`
+	HasLoggedIn        bool              `json:"hasLoggedIn"`
+	IsServiceAccount   bool              `json:"isServiceAccount"`
+	IsAgentUser        bool              `json:"isAgentUser"`
+	OrganizationRole   *string           `json:"organizationRole"`
+	WorkspaceRole      *string           `json:"workspaceRole"`
+	Groups             []json.RawMessage `json:"groups"`
+	RoleAssignments    []RoleAssignment  `json:"roleAssignments"`
+	OrganizationalRole string            `json:"organizationalRole,omitempty"`
+	IsActive           *bool             `json:"isActive,omitempty"`
 }
+
+// Active reports whether the user may be assigned: true unless the API says
+// the user is inactive.
+func (u User) Active() bool { return u.IsActive == nil || *u.IsActive }

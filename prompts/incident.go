@@ -49,6 +49,8 @@ type incidentText struct {
 	WorkspaceID, Source, IncidentID string
 	URI, CommentsURI, EvidenceURI   string
 	Sentinel                        bool
+	RecordsVerdict                  bool   // the source keeps classification and reason
+	NoVerdict                       string // the sources that do not, "A, B and C"
 	Closed                          string
 	Classifications, Reasons        []string
 	Data                            string
@@ -79,6 +81,8 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 		WorkspaceID: resources.Clean(ref.WorkspaceID, 200), Source: string(ref.Source),
 		IncidentID: resources.Clean(ref.IncidentID, 200), URI: doc.URI, CommentsURI: doc.Related.Comments,
 		EvidenceURI: doc.Related.Evidence, Sentinel: ref.Source == client.SourceSentinel,
+		RecordsVerdict:  ref.Source.RecordsClassification(),
+		NoVerdict:       noVerdictSources(ref.Source),
 		Closed:          string(client.StatusClosed),
 		Classifications: client.EnumStrings[client.Classification](),
 		Reasons:         client.EnumStrings[client.ClassificationReason](),
@@ -101,4 +105,16 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 			})),
 		},
 	}, nil
+}
+
+// noVerdictSources names the sources other than src that do not record a
+// verdict, as "A, B and C" (from client.SourcesWithoutClassification).
+func noVerdictSources(src client.Source) string {
+	var names []string
+	for _, s := range client.SourcesWithoutClassification() {
+		if s != src {
+			names = append(names, string(s))
+		}
+	}
+	return resources.JoinAnd(names)
 }

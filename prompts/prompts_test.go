@@ -79,7 +79,7 @@ func TestListPrompts(t *testing.T) {
 
 func TestCloseIncidentEmbedsLiveData(t *testing.T) {
 	e := newEnv(t)
-	for _, src := range []client.Source{client.SourceSentinel, client.SourceDefenderXDR} {
+	for _, src := range []client.Source{client.SourceSentinel, client.SourceDefenderXDR, client.SourceQRadar} {
 		t.Run(string(src), func(t *testing.T) {
 			ref, detail := e.pick(t, src)
 			res, err := e.get(t, "close_incident", argsOf(ref))
@@ -101,12 +101,18 @@ func TestCloseIncidentEmbedsLiveData(t *testing.T) {
 			// The exact call, with the values of the enum types.
 			for _, want := range []string{
 				"`update_status`", `"workspaceId": "` + ref.WorkspaceID + `"`, `"source": "` + string(src) + `"`,
-				`"incidentId": "` + ref.IncidentID + `"`, `"status": "Closed"`, `"comment":`, `"classification":`,
-				`"classificationReason":`, "Confirm with me",
+				`"incidentId": "` + ref.IncidentID + `"`, `"status": "Closed"`, `"comment":`, "Confirm with me",
 			} {
 				if !strings.Contains(body, want) {
 					t.Errorf("the instructions lack %s", want)
 				}
+			}
+			// A source that keeps no verdict is told so, and its call sends none.
+			sendsVerdict := strings.Contains(body, `"classification":`) && strings.Contains(body, `"classificationReason":`)
+			notKept := strings.Contains(strings.Join(strings.Fields(body), " "),
+				"does **not** record `classification` or `classificationReason`")
+			if sendsVerdict != src.RecordsClassification() || notKept == src.RecordsClassification() {
+				t.Errorf("%s: the call sends a verdict = %v, says it is not kept = %v", src, sendsVerdict, notKept)
 			}
 			for _, v := range append(client.EnumStrings[client.Classification](), client.EnumStrings[client.ClassificationReason]()...) {
 				if !strings.Contains(body, "`"+v+"`") {

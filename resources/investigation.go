@@ -18,16 +18,19 @@ type Investigation struct {
 	Notes    []string      `json:"notes,omitempty" desc:"What was cut or could not be fetched."`
 }
 
-// ReadInvestigation reads the incident with its details and its comments
-// with concurrent API calls, so its wall time is that of the slower call,
-// not their sum. The details carry the evidence table (data-models page:
-// "evidence" of the incident object), so the evidence endpoint is asked
-// only when they do not. Only the incident is required: what else failed
+// ReadInvestigation reads the incident with its details and state
+// (client.GetIncidentState: the detail, then the list row only when the
+// detail leaves the assignee or verdict unknown) and its comments with
+// concurrent API calls, so its wall time is that of the slower call, not
+// their sum. The details carry the evidence table ("evidence" of the
+// incident object in https://docs.contraforce.com/api-reference/models), so
+// the evidence endpoint is asked only when they do not. Only the incident is required: what else failed
 // is named in the notes. It also returns the incident's document.
 func ReadInvestigation(ctx context.Context, api *client.Client, ref client.IncidentRef) (*IncidentDocument, *Investigation, error) {
 	var (
 		wg       sync.WaitGroup
 		detail   *client.IncidentDetail
+		state    client.IncidentState
 		comments []client.Comment
 		detErr   error
 		comErr   error
@@ -37,7 +40,7 @@ func ReadInvestigation(ctx context.Context, api *client.Client, ref client.Incid
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if detail, detErr = api.GetIncident(ctx, ref, true); detErr != nil {
+		if detail, state, detErr = api.GetIncidentState(ctx, ref, true); detErr != nil {
 			cancel() // without the incident the comments are useless
 		}
 	}()
@@ -46,7 +49,7 @@ func ReadInvestigation(ctx context.Context, api *client.Client, ref client.Incid
 	if detErr != nil {
 		return nil, nil, detErr
 	}
-	doc := incidentDocument(ref, detail)
+	doc := incidentDocument(ref, detail, state)
 	inv := &Investigation{Incident: doc.Incident, Alerts: doc.Alerts, Entities: doc.Entities, Notes: doc.Notes}
 	evidence := detail.Evidence
 	if evidence == nil {

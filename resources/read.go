@@ -43,25 +43,30 @@ type EvidenceDocument struct {
 	Notes    []string           `json:"notes,omitempty"`
 }
 
-// ReadIncident reads an incident with its details (alerts and entities).
+// ReadIncident reads an incident with its details (alerts and entities)
+// and its state (client.GetIncidentState).
 func ReadIncident(ctx context.Context, api *client.Client, ref client.IncidentRef) (*IncidentDocument, error) {
-	detail, err := api.GetIncident(ctx, ref, true)
+	detail, st, err := api.GetIncidentState(ctx, ref, true)
 	if err != nil {
 		return nil, err
 	}
-	return incidentDocument(ref, detail), nil
+	return incidentDocument(ref, detail, st), nil
 }
 
 // incidentDocument is the incident resource's document of an answer.
-func incidentDocument(ref client.IncidentRef, detail *client.IncidentDetail) *IncidentDocument {
+func incidentDocument(ref client.IncidentRef, detail *client.IncidentDetail, st client.IncidentState) *IncidentDocument {
 	src := detail.Source
 	if src == "" {
 		src = ref.Source
 	}
 	doc := &IncidentDocument{
 		URI:      IncidentURI(ref),
-		Incident: ViewIncident(src, detail.Incident),
+		Incident: ViewIncident(src, detail.Incident, st),
 		Related:  Related{Comments: CommentsURI(ref), Evidence: EvidenceURI(ref)},
+	}
+	if st.RowLookup != nil && (!st.AssigneeKnown || !st.ClassificationKnown) {
+		doc.Notes = append(doc.Notes, "the incident's detail does not show its assignee or classification, and its list row "+
+			"could not be read ("+ShortError(st.RowLookup)+"): they are unknown")
 	}
 	if doc.Incident.IncidentID == "" {
 		doc.Incident.IncidentID = Clean(ref.IncidentID, maxCell)

@@ -35,6 +35,8 @@ var policyText = sync.OnceValues(func() (string, error) {
 		"Severities":      client.EnumStrings[client.Severity](),
 		"Classifications": client.EnumStrings[client.Classification](),
 		"Reasons":         client.EnumStrings[client.ClassificationReason](),
+		"RecordsVerdict":  verdictSources(true),
+		"NoVerdict":       verdictSources(false),
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
@@ -42,6 +44,25 @@ var policyText = sync.OnceValues(func() (string, error) {
 	}
 	return b.String(), nil
 })
+
+// verdictSources lists the sources that do (or do not) record a verdict.
+func verdictSources(records bool) []string {
+	var out []string
+	for _, s := range client.Source("").Values() {
+		if s.RecordsClassification() == records {
+			out = append(out, string(s))
+		}
+	}
+	return out
+}
+
+// JoinAnd joins words as "a, b and c".
+func JoinAnd(ss []string) string {
+	if len(ss) < 2 {
+		return strings.Join(ss, "")
+	}
+	return strings.Join(ss[:len(ss)-1], ", ") + " and " + ss[len(ss)-1]
+}
 
 // ClosurePolicy returns the text of the closure-policy resource (Markdown).
 func ClosurePolicy() (string, error) { return policyText() }
@@ -55,7 +76,8 @@ func Static() []server.ServerResource {
 			Name:  "closure-policy",
 			Title: "Closure policy",
 			Description: "The allowed sources, statuses, severities, classifications and classification reasons, " +
-				"and the rules for closing an incident (a comment always; Sentinel needs a classification and a reason).",
+				"and the rules for closing an incident (a comment always; Sentinel needs a classification and a reason; " +
+				JoinAnd(verdictSources(false)) + " do not record one).",
 			MIMEType: "text/markdown",
 		},
 		Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {

@@ -243,7 +243,8 @@ func TestClosurePolicy(t *testing.T) {
 	}
 	flat := strings.Join(strings.Fields(tc.Text), " ")
 	for _, rule := range []string{"needs a comment", "requires both `classification` and `classificationReason`",
-		"requires `ticketId`", "Other sources ignore"} {
+		"requires `ticketId`",
+		"`QRadar`, `Splunk`, `CrowdStrike`, `SentinelOne` do **not** record them: a verdict sent for those is not kept, so write the verdict and its reason in the closing comment"} {
 		if !strings.Contains(flat, rule) {
 			t.Errorf("the policy does not state %q", rule)
 		}

@@ -48,7 +48,17 @@ type IncidentView struct {
 	Description          string   `json:"description,omitempty"`
 	Tactics              []string `json:"tactics,omitempty"`
 	TicketID             string   `json:"ticketId,omitempty"`
+	// Unknown names the state members the API did not show: their absence
+	// above means "not known", not "none".
+	Unknown []string `json:"unknown,omitempty" desc:"Fields the API did not show: not known, not empty."`
 }
+
+// The names IncidentView.Unknown uses.
+const (
+	UnknownAssignee       = "assignee"
+	UnknownClassification = "classification"
+	UnknownTicket         = "ticketId"
+)
 
 // IncidentRow is one incident of a list: compact, with the three values
 // that identify it (the per-incident tools' arguments).
@@ -65,17 +75,24 @@ type IncidentRow struct {
 	Created      string `json:"created"`
 	LastActivity string `json:"lastActivity,omitempty"`
 	Alerts       int    `json:"alerts"`
+	// Classification is the verdict of a closed incident, as the row shows it.
+	Classification string `json:"classification,omitempty"`
 }
 
 // ViewRow is the compact row of a listed incident.
 func ViewRow(i client.IncidentSummary) IncidentRow {
-	return IncidentRow{
+	assignee, _ := i.Assignee()
+	row := IncidentRow{
 		WorkspaceID: Clean(i.WorkspaceID, maxCell), Source: Clean(string(i.Source), maxCell), IncidentID: Clean(i.ID, maxCell),
 		Number: i.Number, Title: Clean(i.Title, maxTitle), Severity: Clean(string(i.Severity), maxCell),
 		Status: Clean(string(i.Status), maxCell), Workspace: Clean(i.WorkspaceName, maxCell),
-		Assignee: Clean(UserName(i.User), maxCell), Created: ShortTime(i.CreationTime),
+		Assignee: Clean(UserName(assignee), maxCell), Created: ShortTime(i.CreationTime),
 		LastActivity: ShortTime(i.LastActivityTime), Alerts: i.AlertsCount,
 	}
+	if c := i.Classification.Value; c != nil {
+		row.Classification = Clean(string(*c), maxCell)
+	}
+	return row
 }
 
 // AlertView is the compact alert.
@@ -114,8 +131,9 @@ type CommentView struct {
 	Activity  bool   `json:"activity,omitempty"`
 }
 
-// ViewIncident is the compact view of an incident of source src.
-func ViewIncident(src client.Source, inc client.Incident) IncidentView {
+// ViewIncident is the compact view of an incident of source src, with the
+// state read by client.StateOf.
+func ViewIncident(src client.Source, inc client.Incident, st client.IncidentState) IncidentView {
 	v := IncidentView{
 		WorkspaceID: Clean(inc.WorkspaceID, maxCell), Workspace: Clean(inc.WorkspaceName, maxCell),
 		Source: string(src), IncidentID: Clean(inc.ID, maxCell), Number: inc.Number,
@@ -123,16 +141,25 @@ func ViewIncident(src client.Source, inc client.Incident) IncidentView {
 		Status: Clean(string(inc.Status), maxCell), Created: ShortTime(inc.CreatedAt),
 		Updated: ShortTime(inc.UpdatedAt), LastActivity: ShortTime(inc.LastActivityTime),
 		Description: Clean(inc.Description, maxDescription), Tactics: cleanAll(inc.Tactics),
-		Assignee: Clean(UserName(inc.Assignee), maxCell),
+		Assignee: Clean(UserName(st.Assignee), maxCell),
 	}
-	if inc.Classification != nil {
-		v.Classification = Clean(string(*inc.Classification), maxCell)
+	if !st.AssigneeKnown {
+		v.Unknown = append(v.Unknown, UnknownAssignee)
 	}
-	if inc.ClassificationReason != nil {
-		v.ClassificationReason = Clean(string(*inc.ClassificationReason), maxCell)
+	if !st.ClassificationKnown {
+		v.Unknown = append(v.Unknown, UnknownClassification)
 	}
-	if inc.TicketID != nil {
-		v.TicketID = Clean(*inc.TicketID, maxCell)
+	if !st.TicketKnown {
+		v.Unknown = append(v.Unknown, UnknownTicket)
+	}
+	if st.Classification != nil {
+		v.Classification = Clean(string(*st.Classification), maxCell)
+	}
+	if st.ClassificationReason != nil {
+		v.ClassificationReason = Clean(string(*st.ClassificationReason), maxCell)
+	}
+	if st.TicketID != nil {
+		v.TicketID = Clean(*st.TicketID, maxCell)
 	}
 	return v
 }
@@ -163,14 +190,18 @@ func ViewEntities(ents []client.Entity, notes []string) ([]EntityView, []string)
 	}
 	out := make([]EntityView, len(ents))
 	for i, e := range ents {
-		name := e.FriendlyName
+		name := e.Name()
 		for _, k := range nameKeys {
 			if name != "" {
 				break
 			}
 			name = scalar(e.Properties[k])
 		}
-		v := EntityView{Kind: Clean(e.Kind, maxCell), Name: Clean(name, maxCell)}
+		kind := e.Kind
+		if kind == "" {
+			kind = e.Type
+		}
+		v := EntityView{Kind: Clean(kind, maxCell), Name: Clean(name, maxCell)}
 		keys := make([]string, 0, len(e.Properties))
 		for k, val := range e.Properties {
 			if s := scalar(val); s != "" && s != name {
@@ -240,7 +271,8 @@ func ViewComments(cs []client.Comment, notes []string) ([]CommentView, []string)
 	return out, notes
 }
 
-// UserName names a user by email, else display name, else id.
+// UserName names a user by email, else display name, else id; "" for nil,
+// and "a user the API did not name" for an assignment without a user.
 func UserName(u *client.UserRef) string {
 	switch {
 	case u == nil:
@@ -249,8 +281,10 @@ func UserName(u *client.UserRef) string {
 		return u.Email
 	case u.DisplayName != "":
 		return u.DisplayName
+	case u.ID != "":
+		return u.ID
 	}
-	return u.ID
+	return "a user the API did not name"
 }
 
 // ShortTime renders an API time as "2006-01-02T15:04Z" (UTC, minutes) and

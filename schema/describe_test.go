@@ -24,7 +24,7 @@ func TestDescribe(t *testing.T) {
 	}
 	want := "| Name | Type | Required | Allowed values | Description |\n" +
 		"|---|---|---|---|---|\n" +
-		"| `status` | string | yes | `New`, `Active`, `Closed` | New status. |\n" +
+		"| `status` | string | yes | `Active`, `New`, `Closed` | New status. |\n" +
 		"| `note` | string | no | at most 10 characters | A \\| piped note. |\n" +
 		"| `items` | array of object | no | at most 3 items | Items. |\n" +
 		"| `items[].id` | string | yes |  | Item id. |\n" +

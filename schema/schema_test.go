@@ -254,7 +254,7 @@ func TestOutputSchema(t *testing.T) {
 		t.Errorf("output with null reason and tags: %v", err)
 	}
 	b, _ = json.Marshal(Out{ID: "1", Status: client.StatusNew, Reason: &reason, Tags: []string{"a"},
-		Entities: []client.Entity{{Kind: "host", Properties: map[string]any{"a": 1}}}})
+		Entities: []Entity{{Kind: "host", Properties: map[string]any{"a": 1}}}})
 	if err := s.Validate(json.RawMessage(b)); err != nil {
 		t.Errorf("full output: %v", err)
 	}

@@ -95,6 +95,12 @@ type Ref struct {
 	ID string `json:"id" jsonschema:"required" desc:"The id."`
 }
 
+// Entity is a nested output object with a free-form map.
+type Entity struct {
+	Kind       string         `json:"kind"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
 // Out is an output struct: required from omitempty, null where Go writes null.
 type Out struct {
 	ID       string                       `json:"id" desc:"Incident id."`
@@ -102,7 +108,7 @@ type Out struct {
 	Reason   *client.ClassificationReason `json:"reason"`
 	Tags     []string                     `json:"tags"`
 	Note     string                       `json:"note,omitempty"`
-	Entities []client.Entity              `json:"entities,omitempty"`
+	Entities []Entity                     `json:"entities,omitempty"`
 	Raw      map[string]any               `json:"raw,omitempty"`
 	At       time.Time                    `json:"at"`
 }

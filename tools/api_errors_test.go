@@ -28,7 +28,9 @@ func TestAPIFailures(t *testing.T) {
 
 	owned := e.findRef(open(emulator.WorkspaceOwnerID, client.SourceSentinel))
 	readOnly := e.findRef(open(emulator.WorkspaceReaderID, client.SourceSentinel))
-	noRole := e.findRef(func(r client.IncidentRef, _ client.Incident) bool { return r.WorkspaceID == emulator.WorkspaceNoRoleID })
+	noRole := e.findRef(func(r client.IncidentRef, _ emulator.IncidentState) bool {
+		return r.WorkspaceID == emulator.WorkspaceNoRoleID
+	})
 	responder := e.findRef(open(emulator.WorkspaceResponderID, client.SourceSentinel))
 	unknown := owned
 	unknown.IncidentID = "00000000-0000-4000-8000-000000000000"
@@ -184,7 +186,7 @@ func TestStatusChangeDroppedAfterApply(t *testing.T) {
 	e := newEnv(t)
 	c := connect(t, e.session(demoCred), "claude-ai")
 	withComment := e.findRef(open(emulator.WorkspaceOwnerID, client.SourceQRadar))
-	plain := e.findRef(func(r client.IncidentRef, i client.Incident) bool {
+	plain := e.findRef(func(r client.IncidentRef, i emulator.IncidentState) bool {
 		return r.WorkspaceID == emulator.WorkspaceOwnerID && r.Source == client.SourceDefenderXDR && i.Status == client.StatusNew
 	})
 	n := len(e.emu.Comments(withComment))

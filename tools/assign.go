@@ -3,53 +3,64 @@ package tools
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/resources"
 	"github.com/contraforce/contraforce-mcp/schema"
 )
 
-// AssignInput names the incident and its new assignee, by user id or email.
+// AssignInput names the incident and its new assignee, by user id, email or both.
 type AssignInput struct {
 	IncidentArgs
-	UserID string `json:"userId,omitempty" jsonschema:"maxLength=200" desc:"Assignee's user id (or give email)."`
-	Email  string `json:"email,omitempty" jsonschema:"maxLength=320" desc:"Assignee's email (or give userId)."`
+	UserID string `json:"userId,omitempty" jsonschema:"maxLength=200" desc:"Assignee's user id."`
+	Email  string `json:"email,omitempty" jsonschema:"maxLength=320" desc:"Assignee's email."`
 }
 
-// Check requires exactly one way of naming the assignee (JSON Schema's
-// oneOf is not in the subset package schema emits).
+// Check requires a way of naming the assignee (JSON Schema's anyOf is not
+// in the subset package schema emits). Both may be given: the API's own
+// example sends both.
 func (in AssignInput) Check() error {
-	if (in.UserID == "") == (in.Email == "") {
-		return &schema.ArgError{Kind: schema.KindRule, Problem: "give exactly one of userId or email to name the assignee"}
+	if in.UserID == "" && in.Email == "" {
+		return &schema.ArgError{Kind: schema.KindRule, Problem: "give userId or email (or both) to name the assignee"}
 	}
 	return nil
 }
 
-// AssignOutput shows the assignee before and after.
+// Values of AssignOutput.Before and After besides a user's name.
+const (
+	assigneeNone    = "unassigned"
+	assigneeUnknown = "unknown"
+)
+
+// AssignOutput shows the assignee before and after: a user, "unassigned",
+// or "unknown" when the API did not show it.
 type AssignOutput struct {
 	WorkspaceID string `json:"workspaceId"`
 	Source      string `json:"source"`
 	IncidentID  string `json:"incidentId"`
-	Before      string `json:"before,omitempty"`
-	After       string `json:"after"`
+	Before      string `json:"before" desc:"A user, unassigned, or unknown (not shown by the API)."`
+	After       string `json:"after" desc:"Likewise, read after the change."`
+	Note        string `json:"note,omitempty"`
 	RequestID   string `json:"requestId,omitempty"`
 }
 
-// Assign is the assign tool: by user id or by email.
+// Assign is the assign tool: by user id, by email, or both.
 func Assign(d Deps) Tool {
 	return newTool(spec[AssignInput, AssignOutput]{
-		name:        "assign",
-		title:       "Assign incident",
-		description: "Assign an incident to a user, by userId or by email (exactly one). Replaces the current assignee.",
-		scope:       client.ScopeIncidentsWrite,
-		hints:       hints{destructive: true, idempotent: true, openWorld: true},
-		handle:      func(ctx context.Context, in AssignInput) (AssignOutput, error) { return assign(ctx, d, in) },
+		name:  "assign",
+		title: "Assign incident",
+		description: "Assign an incident to a user, by userId or email (or both, if they name the same user: " +
+			"when they differ nothing is changed). Replaces the current assignee.",
+		scope:  client.ScopeIncidentsWrite,
+		hints:  hints{destructive: true, idempotent: true, openWorld: true},
+		handle: func(ctx context.Context, in AssignInput) (AssignOutput, error) { return assign(ctx, d, in) },
 		text: func(o AssignOutput) string {
-			before := o.Before
-			if before == "" {
-				before = "unassigned"
+			s := fmt.Sprintf("%s incident %s assigned: %s → %s", o.Source, o.IncidentID, o.Before, o.After)
+			if o.Note != "" {
+				s += "\nnote: " + o.Note
 			}
-			return fmt.Sprintf("%s incident %s assigned: %s → %s", o.Source, o.IncidentID, before, o.After)
+			return s
 		},
 	})
 }
@@ -61,21 +72,84 @@ func assign(ctx context.Context, d Deps, in AssignInput) (AssignOutput, error) {
 	}
 	ref := in.Ref()
 	out := AssignOutput{WorkspaceID: ref.WorkspaceID, Source: string(ref.Source), IncidentID: ref.IncidentID}
-	before, err := api.GetIncident(ctx, ref, false)
+	if in.UserID != "" && in.Email != "" {
+		if err := sameUser(ctx, api, in.UserID, in.Email); err != nil {
+			return out, err
+		}
+	}
+	_, before, err := api.GetIncidentState(ctx, ref, false)
 	if err != nil {
 		return out, fmt.Errorf("read incident %s before assigning: %w", ref.IncidentID, err)
 	}
-	out.Before = resources.UserName(before.Incident.Assignee)
+	out.Before = assigneeOf(before)
 	meta, err := api.Assign(ctx, ref, client.AssignRequest{UserID: in.UserID, Email: in.Email})
 	if err != nil {
 		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}
 	out.RequestID = meta.RequestID
 	d.changed(ctx, ref)
-	if after, err := api.GetIncident(ctx, ref, false); err == nil && after.Incident.Assignee != nil {
-		out.After = resources.UserName(after.Incident.Assignee)
-	} else {
-		out.After = in.Email + in.UserID // the change landed; the confirming read did not
+	_, after, err := api.GetIncidentState(ctx, ref, false)
+	switch {
+	case err != nil:
+		out.After = assigneeUnknown
+		out.Note = fmt.Sprintf("ContraForce accepted the assignment to %s, but reading the incident afterwards failed (%s); "+
+			"call get_incident to confirm.", requested(in), resources.ShortError(err))
+	case !after.AssigneeKnown:
+		out.After = assigneeUnknown
+		out.Note = fmt.Sprintf("ContraForce accepted the assignment to %s; it does not show this incident's assignee, "+
+			"so the change is not confirmed.", requested(in))
+	default:
+		out.After = assigneeOf(after)
+		if u := after.Assignee; u == nil || !matches(u, in) {
+			out.Note = fmt.Sprintf("ContraForce accepted the assignment to %s, but the incident now shows %s as its assignee.",
+				requested(in), out.After)
+		}
 	}
 	return out, nil
+}
+
+// assigneeOf names the assignee of a state: a user, unassigned, or unknown.
+func assigneeOf(st client.IncidentState) string {
+	switch {
+	case !st.AssigneeKnown:
+		return assigneeUnknown
+	case st.Assignee == nil:
+		return assigneeNone
+	}
+	return resources.UserName(st.Assignee)
+}
+
+// requested names the assignee the call asked for.
+func requested(in AssignInput) string {
+	if in.Email != "" {
+		return resources.Clean(in.Email, 320)
+	}
+	return resources.Clean(in.UserID, 200)
+}
+
+// matches reports whether u is the user the call named (by id or email).
+func matches(u *client.UserRef, in AssignInput) bool {
+	return (in.UserID != "" && u.ID == in.UserID) || (in.Email != "" && strings.EqualFold(u.Email, in.Email))
+}
+
+// sameUser refuses a userId and an email that name different users: the
+// API's rule for that case is not documented, so the tool does not let it
+// pick one. It checks against GET /users; if the list cannot be read, or
+// does not hold the user id, the API decides (and refuses an unknown user).
+func sameUser(ctx context.Context, api *client.Client, id, email string) error {
+	users, err := api.ListUsers(ctx)
+	if err != nil {
+		return nil
+	}
+	for _, u := range users {
+		if u.ID != id {
+			continue
+		}
+		if strings.EqualFold(u.Email, email) {
+			return nil
+		}
+		return refuse("Not assigned: userId %s is %s <%s>, but email is %s. Give only the one that names the intended user.",
+			resources.Clean(id, 200), resources.Clean(u.DisplayName, 200), resources.Clean(u.Email, 320), resources.Clean(email, 320))
+	}
+	return nil
 }

@@ -16,12 +16,12 @@ func TestAssign(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	c, ch := connectWithChanges(t, e.session(demoCred))
-	ref := e.findRef(func(r client.IncidentRef, i client.Incident) bool {
+	ref := e.findRef(func(r client.IncidentRef, i emulator.IncidentState) bool {
 		return r.WorkspaceID == emulator.WorkspaceOwnerID && i.Assignee == nil
 	})
 	var people []client.User
 	for _, u := range e.emu.Users() {
-		if u.IsActive && !u.IsServiceAccount && u.Email != "" {
+		if u.Active() && !u.IsServiceAccount && u.Email != "" {
 			people = append(people, u)
 		}
 	}
@@ -32,7 +32,7 @@ func TestAssign(t *testing.T) {
 
 	var out tools.AssignOutput
 	text := c.ok("assign", refArgs(ref, map[string]any{"email": strings.ToUpper(first.Email)}), &out)
-	if out.Before != "" || !strings.EqualFold(out.After, first.Email) || out.RequestID == "" {
+	if out.Before != "unassigned" || !strings.EqualFold(out.After, first.Email) || out.RequestID == "" || out.Note != "" {
 		t.Errorf("by email: output %+v, want unassigned → %s", out, first.Email)
 	}
 	wantAll(t, text, "unassigned → ")

@@ -81,7 +81,7 @@ func BenchmarkDecodeArgs(b *testing.B) {
 	get := map[string]any{"workspaceId": emulator.WorkspaceResponderID, "source": "Sentinel", "incidentId": "a1b2c3d4-0000-4000-8000-000000000001"}
 	var list map[string]any
 	_ = json.Unmarshal([]byte(`{"severities":["High","Medium"],"statuses":["New","Active"],"sources":["Sentinel","DefenderXDR"],
-		"timeFilterSelection":{"type":"SevenDays"},"query":"powershell","includeUnassigned":true,"limit":50}`), &list)
+		"timeFilterSelection":{"type":"FourtyEightHours"},"query":"powershell","includeUnassigned":true,"limit":50}`), &list)
 	b.Run("get_incident", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/schema"
@@ -24,6 +25,10 @@ type cursor struct {
 
 // maxCursor bounds an encoded cursor (the schema says the same).
 const maxCursor = 16384
+
+// maxSeen bounds the row digests a cursor's page token may carry (the
+// client keeps eight).
+const maxSeen = 16
 
 func (c cursor) encode() string {
 	raw, _ := json.Marshal(c) // plain data: cannot fail
@@ -75,6 +80,16 @@ func checkCursor(c cursor) error {
 			if !src.Valid() {
 				return errors.New("bad page token")
 			}
+		}
+	}
+	// Seen holds the row digests client.ListIncidents put there: a few
+	// short hex strings.
+	if len(c.Page.Seen) > maxSeen {
+		return errors.New("bad page token")
+	}
+	for _, d := range c.Page.Seen {
+		if len(d) == 0 || len(d) > 16 || strings.Trim(d, "0123456789abcdef") != "" {
+			return errors.New("bad page token")
 		}
 	}
 	return nil

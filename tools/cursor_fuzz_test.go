@@ -144,8 +144,8 @@ var fuzzInputs = []struct {
 		return ""
 	})},
 	{"assign", fuzzDecode(func(in AssignInput) string {
-		if (in.UserID == "") == (in.Email == "") || !in.Source.Valid() {
-			return "not exactly one of userId and email, or an invalid source"
+		if (in.UserID == "" && in.Email == "") || !in.Source.Valid() {
+			return "neither userId nor email, or an invalid source"
 		}
 		return ""
 	})},
@@ -209,7 +209,7 @@ func FuzzToolArguments(f *testing.F) {
 		`{"workspaceId":"w","source":"Splunk","incidentId":"a/b","userId":"u","email":"e@x"}`,
 		`{"severities":["High","Critical"],"statuses":["Resolved"],"limit":101,"cursor":"x","query":"q"}`,
 		`{"timeFilterSelection":{"type":"Custom","customStartUtc":"2025-01-02T00:00:00Z","customEndUtc":"2025-01-01T00:00:00Z"}}`,
-		`{"timeFilterSelection":{"type":"SevenDays","customStartUtc":"2025-01-02T00:00:00Z"}}`,
+		`{"timeFilterSelection":{"type":"TwentyFourHours","customStartUtc":"2025-01-02T00:00:00Z"}}`,
 		`{"limit":1e400}`, `{"limit":-0}`, `{"limit":25.0}`, `{"limit":9223372036854775808}`,
 		`{"updateTicket":true,"ticketId":null,"status":"New","source":"QRadar","workspaceId":"w","incidentId":"1"}`,
 		`{"source":"sentinel","status":"closed"}`, `{"source":"Sentinel\u202e"}`, `{"comment":"\ud800\u001b[2J"}`,

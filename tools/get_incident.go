@@ -62,6 +62,9 @@ func renderIncident(o GetIncidentOutput) string {
 	if inc.Assignee != "" {
 		fmt.Fprintf(&b, ", assigned to %s", inc.Assignee)
 	}
+	if len(inc.Unknown) > 0 {
+		fmt.Fprintf(&b, " (not shown by the API: %s)", strings.Join(inc.Unknown, ", "))
+	}
 	fmt.Fprintf(&b, "\nworkspace %s, created %s, updated %s\n", inc.WorkspaceID, inc.Created, inc.Updated)
 	if inc.Description != "" {
 		fmt.Fprintf(&b, "\n%s\n", inc.Description)

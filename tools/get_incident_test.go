@@ -19,7 +19,7 @@ func TestGetIncidentMatchesEmulator(t *testing.T) {
 	e := newEnv(t)
 	sess := e.session(demoCred)
 	c := connect(t, sess, "claude-ai")
-	ref := e.findRef(func(ref client.IncidentRef, inc client.Incident) bool {
+	ref := e.findRef(func(ref client.IncidentRef, inc emulator.IncidentState) bool {
 		return ref.WorkspaceID == emulator.WorkspaceResponderID && inc.AlertsCount > 0 && len(e.emu.Comments(ref)) >= 2
 	})
 	// An agent's comment joins the incident's human ones.

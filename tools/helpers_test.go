@@ -41,7 +41,14 @@ type env struct {
 // newEnv starts an emulator with a fixed clock on 127.0.0.1.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	emu := emulator.New(emulator.Options{Now: func() time.Time { return fixedNow }})
+	return newEnvWith(t, emulator.Options{})
+}
+
+// newEnvWith starts an emulator variant (detail shape, paging) with a fixed clock.
+func newEnvWith(t *testing.T, opts emulator.Options) *env {
+	t.Helper()
+	opts.Now = func() time.Time { return fixedNow }
+	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu) // httptest listens on 127.0.0.1
 	t.Cleanup(srv.Close)
 	return &env{t: t, emu: emu, url: srv.URL + "/api/v2"}
@@ -326,7 +333,7 @@ func compileSchema(name string, raw json.RawMessage) (*jsonschema.Schema, error)
 
 // findRef returns the first incident, in the emulator's stable order, that
 // satisfies pred.
-func (e *env) findRef(pred func(client.IncidentRef, client.Incident) bool) client.IncidentRef {
+func (e *env) findRef(pred func(client.IncidentRef, emulator.IncidentState) bool) client.IncidentRef {
 	e.t.Helper()
 	for _, ref := range e.emu.Refs() {
 		inc, _ := e.emu.Incident(ref)
@@ -339,8 +346,8 @@ func (e *env) findRef(pred func(client.IncidentRef, client.Incident) bool) clien
 }
 
 // open selects an incident of workspace ws and source src that is not closed.
-func open(ws string, src client.Source) func(client.IncidentRef, client.Incident) bool {
-	return func(ref client.IncidentRef, inc client.Incident) bool {
+func open(ws string, src client.Source) func(client.IncidentRef, emulator.IncidentState) bool {
+	return func(ref client.IncidentRef, inc emulator.IncidentState) bool {
 		return ref.WorkspaceID == ws && ref.Source == src && inc.Status != client.StatusClosed
 	}
 }

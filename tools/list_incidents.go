@@ -38,6 +38,7 @@ type ListIncidentsOutput struct {
 	Incidents  []IncidentRow `json:"incidents"`
 	HasMore    bool          `json:"hasMore"`
 	NextCursor string        `json:"nextCursor,omitempty" desc:"Pass as cursor for the next page."`
+	Note       string        `json:"note,omitempty" desc:"Why the listing stopped early."`
 }
 
 // IncidentRow is one compact list row; (workspaceId, source, incidentId)
@@ -89,6 +90,12 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 		page, err := api.ListIncidents(ctx, pos.Filter, pos.Page)
 		if err != nil {
 			return ListIncidentsOutput{}, err
+		}
+		if page.Halted != "" {
+			// The API repeated itself: end here, saying so, rather than loop.
+			out.Note = page.Halted
+			pos = cursor{}
+			break
 		}
 		avail := page.Incidents[min(pos.Skip, len(page.Incidents)):]
 		need := limit - len(out.Incidents)
@@ -187,9 +194,15 @@ func renderList(o ListIncidentsOutput) string {
 		if r.Assignee != "" {
 			fmt.Fprintf(&b, ", assigned to %s", r.Assignee)
 		}
+		if r.Classification != "" {
+			fmt.Fprintf(&b, ", classified %s", r.Classification)
+		}
 	}
 	if o.HasMore {
 		fmt.Fprintf(&b, "\nnextCursor: %s", o.NextCursor)
+	}
+	if o.Note != "" {
+		fmt.Fprintf(&b, "\nnote: %s", o.Note)
 	}
 	return b.String()
 }

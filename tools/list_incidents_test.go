@@ -22,7 +22,7 @@ var demoVisible = []string{emulator.WorkspaceOwnerID, emulator.WorkspaceResponde
 
 // expect returns the emulator's own answer: the incidents of workspaces ws
 // that satisfy pred.
-func (e *env) expect(ws []string, pred func(client.IncidentRef, client.Incident) bool) map[key]bool {
+func (e *env) expect(ws []string, pred func(client.IncidentRef, emulator.IncidentState) bool) map[key]bool {
 	out := map[key]bool{}
 	for _, ref := range e.emu.Refs() {
 		inc, _ := e.emu.Incident(ref)
@@ -88,7 +88,7 @@ func sameKeys(t *testing.T, what string, got map[key]tools.IncidentRow, want map
 	}
 }
 
-func created(inc client.Incident) time.Time {
+func created(inc emulator.IncidentState) time.Time {
 	ts, _ := time.Parse(time.RFC3339Nano, inc.CreatedAt)
 	return ts
 }
@@ -100,7 +100,7 @@ func TestListIncidentsPagesVisitEveryIncidentOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	c := connect(t, e.session(demoCred), "claude-ai")
-	want := e.expect(demoVisible, func(client.IncidentRef, client.Incident) bool { return true })
+	want := e.expect(demoVisible, func(client.IncidentRef, emulator.IncidentState) bool { return true })
 
 	var first tools.ListIncidentsOutput
 	text := c.ok("list_incidents", map[string]any{"limit": 7}, &first)
@@ -153,18 +153,18 @@ func TestListIncidentsFilters(t *testing.T) {
 
 	// An assignee to filter on, taken from the data.
 	var email string
-	e.findRef(func(ref client.IncidentRef, inc client.Incident) bool {
+	e.findRef(func(ref client.IncidentRef, inc emulator.IncidentState) bool {
 		if slices.Contains(demoVisible, ref.WorkspaceID) && inc.Assignee != nil && inc.Assignee.Email != "" {
 			email = inc.Assignee.Email
 			return true
 		}
 		return false
 	})
-	assignedTo := func(inc client.Incident) bool {
+	assignedTo := func(inc emulator.IncidentState) bool {
 		return inc.Assignee != nil && strings.EqualFold(inc.Assignee.Email, email)
 	}
 	// A Sentinel incident's id is a GUID found in no other text.
-	guid := e.findRef(func(ref client.IncidentRef, _ client.Incident) bool {
+	guid := e.findRef(func(ref client.IncidentRef, _ emulator.IncidentState) bool {
 		return ref.WorkspaceID == emulator.WorkspaceResponderID && ref.Source == client.SourceSentinel
 	})
 	from, to := fixedNow.Add(-10*24*time.Hour), fixedNow.Add(-5*24*time.Hour)
@@ -172,47 +172,47 @@ func TestListIncidentsFilters(t *testing.T) {
 	tests := []struct {
 		name string
 		args map[string]any
-		want func(client.IncidentRef, client.Incident) bool
+		want func(client.IncidentRef, emulator.IncidentState) bool
 	}{
 		{"severities", map[string]any{"severities": []string{"High", "Informational"}},
-			func(_ client.IncidentRef, i client.Incident) bool {
+			func(_ client.IncidentRef, i emulator.IncidentState) bool {
 				return i.Severity == client.SeverityHigh || i.Severity == client.SeverityInformational
 			}},
 		{"statuses", map[string]any{"statuses": []string{"New"}},
-			func(_ client.IncidentRef, i client.Incident) bool { return i.Status == client.StatusNew }},
+			func(_ client.IncidentRef, i emulator.IncidentState) bool { return i.Status == client.StatusNew }},
 		{"sources", map[string]any{"sources": []string{"QRadar", "Splunk"}},
-			func(r client.IncidentRef, _ client.Incident) bool {
+			func(r client.IncidentRef, _ emulator.IncidentState) bool {
 				return r.Source == client.SourceQRadar || r.Source == client.SourceSplunk
 			}},
 		{"combined", map[string]any{"severities": []string{"Medium"}, "statuses": []string{"Active", "Closed"}, "sources": []string{"Sentinel"}},
-			func(r client.IncidentRef, i client.Incident) bool {
+			func(r client.IncidentRef, i emulator.IncidentState) bool {
 				return r.Source == client.SourceSentinel && i.Severity == client.SeverityMedium && i.Status != client.StatusNew
 			}},
 		{"relative window", map[string]any{"timeFilterSelection": map[string]any{"type": "TwentyFourHours"}},
-			func(_ client.IncidentRef, i client.Incident) bool {
+			func(_ client.IncidentRef, i emulator.IncidentState) bool {
 				return !created(i).Before(fixedNow.Add(-24 * time.Hour))
 			}},
 		{"custom window", map[string]any{"timeFilterSelection": map[string]any{"type": "Custom",
 			"customStartUtc": from.Format(time.RFC3339), "customEndUtc": to.Format(time.RFC3339)}},
-			func(_ client.IncidentRef, i client.Incident) bool {
+			func(_ client.IncidentRef, i emulator.IncidentState) bool {
 				ts := created(i)
 				return !ts.Before(from) && !ts.After(to)
 			}},
 		{"custom window with an offset", map[string]any{"timeFilterSelection": map[string]any{"type": "Custom",
 			"customStartUtc": from.In(time.FixedZone("", 2*3600)).Format(time.RFC3339),
 			"customEndUtc":   to.In(time.FixedZone("", -5*3600)).Format(time.RFC3339)}},
-			func(_ client.IncidentRef, i client.Incident) bool {
+			func(_ client.IncidentRef, i emulator.IncidentState) bool {
 				ts := created(i)
 				return !ts.Before(from) && !ts.After(to)
 			}},
 		{"query", map[string]any{"query": "  " + strings.ToUpper(guid.IncidentID) + " "},
-			func(r client.IncidentRef, _ client.Incident) bool { return r == guid }},
+			func(r client.IncidentRef, _ emulator.IncidentState) bool { return r == guid }},
 		{"assigneeEmails", map[string]any{"assigneeEmails": []string{strings.ToUpper(email)}},
-			func(_ client.IncidentRef, i client.Incident) bool { return assignedTo(i) }},
+			func(_ client.IncidentRef, i emulator.IncidentState) bool { return assignedTo(i) }},
 		{"includeUnassigned alone", map[string]any{"includeUnassigned": true},
-			func(_ client.IncidentRef, i client.Incident) bool { return i.Assignee == nil }},
+			func(_ client.IncidentRef, i emulator.IncidentState) bool { return i.Assignee == nil }},
 		{"assigneeEmails and includeUnassigned", map[string]any{"assigneeEmails": []string{email}, "includeUnassigned": true},
-			func(_ client.IncidentRef, i client.Incident) bool { return i.Assignee == nil || assignedTo(i) }},
+			func(_ client.IncidentRef, i emulator.IncidentState) bool { return i.Assignee == nil || assignedTo(i) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,7 +235,7 @@ func TestListIncidentsCursorCarriesFilters(t *testing.T) {
 	if pages < 3 {
 		t.Fatalf("%d pages; the test needs several", pages)
 	}
-	sameKeys(t, "Active Medium/High", got, e.expect(demoVisible, func(_ client.IncidentRef, i client.Incident) bool {
+	sameKeys(t, "Active Medium/High", got, e.expect(demoVisible, func(_ client.IncidentRef, i emulator.IncidentState) bool {
 		return i.Status == client.StatusActive && (i.Severity == client.SeverityMedium || i.Severity == client.SeverityHigh)
 	}))
 }
@@ -249,7 +249,7 @@ func TestListIncidentsAllowlist(t *testing.T) {
 	c := connect(t, sess, "claude-ai")
 	got, _ := c.listAll(map[string]any{"limit": 100})
 	sameKeys(t, "allowlisted workspace", got, e.expect([]string{emulator.WorkspaceResponderID},
-		func(client.IncidentRef, client.Incident) bool { return true }))
+		func(client.IncidentRef, emulator.IncidentState) bool { return true }))
 }
 
 // TestListIncidentsEmptyResult: a filter nothing matches is a success with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/contraforce/contraforce-mcp/client"
@@ -46,12 +47,16 @@ func (in UpdateStatusInput) Check() error {
 	return nil
 }
 
-// StatusState is the part of an incident a status change touches.
+// StatusState is the part of an incident a status change touches. A field
+// the API did not show is named in Unknown (its emptiness then means "not
+// known", not "none"); status itself is "unknown" only when the incident
+// could not be read after the change.
 type StatusState struct {
-	Status               string `json:"status"`
-	Classification       string `json:"classification,omitempty"`
-	ClassificationReason string `json:"classificationReason,omitempty"`
-	TicketID             string `json:"ticketId,omitempty"`
+	Status               string   `json:"status"`
+	Classification       string   `json:"classification,omitempty"`
+	ClassificationReason string   `json:"classificationReason,omitempty"`
+	TicketID             string   `json:"ticketId,omitempty"`
+	Unknown              []string `json:"unknown,omitempty" desc:"Fields the API did not show: not known, not empty."`
 }
 
 // UpdateStatusOutput shows the incident's state before and after.
@@ -63,6 +68,7 @@ type UpdateStatusOutput struct {
 	After       StatusState `json:"after"`
 	DryRun      bool        `json:"dryRun,omitempty" desc:"Nothing was changed."`
 	Comment     string      `json:"comment,omitempty"`
+	Notes       []string    `json:"notes,omitempty"`
 	RequestID   string      `json:"requestId,omitempty"`
 }
 
@@ -71,9 +77,9 @@ func UpdateStatus(d Deps) Tool {
 	return newTool(spec[UpdateStatusInput, UpdateStatusOutput]{
 		name:  "update_status",
 		title: "Update incident status",
-		description: "Change an incident's status (New, Active, Closed). Closing needs a comment saying why; " +
-			"Sentinel also needs classification and classificationReason. The comment is posted as the AI agent's. " +
-			"dryRun shows the change without making it.",
+		description: "Change an incident's status (" + strings.Join(client.EnumStrings[client.Status](), ", ") + "). " +
+			"Closing needs a comment saying why; Sentinel also needs classification and classificationReason. " +
+			noVerdictSentence() + " The comment is posted as the AI agent's. dryRun shows the change without making it.",
 		scope: client.ScopeIncidentsWrite,
 		hints: hints{destructive: true, openWorld: true},
 		handle: func(ctx context.Context, in UpdateStatusInput) (UpdateStatusOutput, error) {
@@ -90,11 +96,11 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	}
 	ref := in.Ref()
 	out := UpdateStatusOutput{WorkspaceID: ref.WorkspaceID, Source: string(ref.Source), IncidentID: ref.IncidentID, DryRun: in.DryRun}
-	before, err := sess.Client.GetIncident(ctx, ref, false)
+	before, beforeState, err := sess.Client.GetIncidentState(ctx, ref, false)
 	if err != nil {
 		return out, fmt.Errorf("read incident %s before the change: %w", ref.IncidentID, err)
 	}
-	out.Before = stateOf(before.Incident)
+	out.Before = stateOf(beforeState)
 
 	req := client.UpdateStatusRequest{Status: in.Status, UpdateTicket: in.UpdateTicket}
 	if in.Comment != "" {
@@ -110,8 +116,13 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	if in.TicketID != "" {
 		req.TicketID = &in.TicketID
 	}
+	if (req.Classification != nil || req.ClassificationReason != nil) && !ref.Source.RecordsClassification() {
+		out.Notes = append(out.Notes, fmt.Sprintf("%s does not record classification or classificationReason: they are sent "+
+			"but not kept, so the comment should state the verdict.", ref.Source))
+	}
+	predicted := predictState(ref.Source, out.Before, req)
 	if in.DryRun {
-		out.After = predictState(out.Before, req)
+		out.After = predicted
 		return out, nil
 	}
 	if in.Status == client.StatusClosed {
@@ -119,7 +130,7 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 		if policy == "" {
 			policy = ConfirmAuto
 		}
-		err := confirm(ctx, policy, closeQuestion(before.Incident, out, predictState(out.Before, req)))
+		err := confirm(ctx, policy, closeQuestion(before.Incident, out, predicted))
 		if errors.Is(err, errDeclined) {
 			return out, refuse("Not closed: the user declined to confirm, so incident %s is unchanged (status %s). Ask the user how to proceed.",
 				ref.IncidentID, out.Before.Status)
@@ -135,14 +146,30 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	}
 	out.RequestID = meta.RequestID
 	d.changed(ctx, ref)
-	after, err := sess.Client.GetIncident(ctx, ref, false)
+	_, afterState, err := sess.Client.GetIncidentState(ctx, ref, false)
 	if err != nil {
-		// The change landed; only the confirmation read failed.
-		out.After = predictState(out.Before, req)
+		// The change landed; only the confirmation read failed: claim nothing.
+		out.After = StatusState{Status: stateUnknown, Unknown: []string{"status", "classification", "classificationReason", "ticketId"}}
+		out.Notes = append(out.Notes, fmt.Sprintf("ContraForce accepted the change to %s, but reading the incident afterwards "+
+			"failed (%s); call get_incident to confirm.", req.Status, resources.ShortError(err)))
 		return out, nil
 	}
-	out.After = stateOf(after.Incident)
+	out.After = stateOf(afterState)
 	return out, nil
+}
+
+// stateUnknown is StatusState.Status when the incident could not be read.
+const stateUnknown = "unknown"
+
+// noVerdictSentence says which sources do not keep a verdict (generated
+// from client.Source.RecordsClassification).
+func noVerdictSentence() string {
+	srcs := client.SourcesWithoutClassification()
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = string(s)
+	}
+	return resources.JoinAnd(names) + " do not record classification or classificationReason: state the verdict in the comment."
 }
 
 // closeQuestion is what the human is asked before a closure: which
@@ -152,38 +179,61 @@ func closeQuestion(inc client.Incident, out UpdateStatusOutput, after StatusStat
 		out.Source, inc.Number, resources.Clean(inc.Title, 200), out.WorkspaceID, describeState(out.Before), describeState(after), resources.Clean(out.Comment, 1000)))
 }
 
-func stateOf(inc client.Incident) StatusState {
-	s := StatusState{Status: string(inc.Status)}
-	if inc.Classification != nil {
-		s.Classification = string(*inc.Classification)
+func stateOf(st client.IncidentState) StatusState {
+	s := StatusState{Status: string(st.Status)}
+	if st.ClassificationKnown {
+		if st.Classification != nil {
+			s.Classification = string(*st.Classification)
+		}
+		if st.ClassificationReason != nil {
+			s.ClassificationReason = string(*st.ClassificationReason)
+		}
+	} else {
+		s.Unknown = append(s.Unknown, "classification", "classificationReason")
 	}
-	if inc.ClassificationReason != nil {
-		s.ClassificationReason = string(*inc.ClassificationReason)
-	}
-	if inc.TicketID != nil {
-		s.TicketID = *inc.TicketID
+	if st.TicketKnown {
+		if st.TicketID != nil {
+			s.TicketID = *st.TicketID
+		}
+	} else {
+		s.Unknown = append(s.Unknown, "ticketId")
 	}
 	return s
 }
 
 // predictState is what a status change would make of the state: a
-// classification applies when closing, and reopening clears it.
-func predictState(before StatusState, req client.UpdateStatusRequest) StatusState {
+// classification applies when closing an incident of a source that records
+// one, any other status clears it; what was unknown stays unknown unless
+// the change sets it.
+func predictState(src client.Source, before StatusState, req client.UpdateStatusRequest) StatusState {
 	after := before
 	after.Status = string(req.Status)
+	after.Unknown = slices.Clone(before.Unknown)
+	known := func(field string) {
+		after.Unknown = slices.DeleteFunc(after.Unknown, func(f string) bool { return f == field })
+	}
 	switch {
-	case req.Status == client.StatusClosed:
+	case req.Status == client.StatusClosed && src.RecordsClassification():
+		after.Classification, after.ClassificationReason = "", ""
 		if req.Classification != nil {
 			after.Classification = string(*req.Classification)
 		}
 		if req.ClassificationReason != nil {
 			after.ClassificationReason = string(*req.ClassificationReason)
 		}
-	case before.Status == string(client.StatusClosed):
+		known("classification")
+		known("classificationReason")
+	case req.Status != client.StatusClosed:
 		after.Classification, after.ClassificationReason = "", ""
+		known("classification")
+		known("classificationReason")
 	}
-	if req.TicketID != nil {
+	if req.TicketID != nil && req.UpdateTicket {
 		after.TicketID = *req.TicketID
+		known("ticketId")
+	}
+	if len(after.Unknown) == 0 {
+		after.Unknown = nil
 	}
 	return after
 }
@@ -199,6 +249,9 @@ func renderStatusChange(o UpdateStatusOutput) string {
 	if o.Comment != "" {
 		fmt.Fprintf(&b, "\ncomment: %s", oneLine(o.Comment, 300))
 	}
+	for _, n := range o.Notes {
+		fmt.Fprintf(&b, "\nnote: %s", n)
+	}
 	if o.RequestID != "" {
 		fmt.Fprintf(&b, "\nrequest id: %s", o.RequestID)
 	}
@@ -207,6 +260,9 @@ func renderStatusChange(o UpdateStatusOutput) string {
 
 func describeState(s StatusState) string {
 	out := s.Status
+	if slices.Contains(s.Unknown, "classification") && s.Status != stateUnknown {
+		return out + " (classification unknown)"
+	}
 	if s.Classification != "" {
 		out += " (" + s.Classification
 		if s.ClassificationReason != "" {

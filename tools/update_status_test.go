@@ -58,7 +58,7 @@ func TestUpdateStatusClosesSentinelIncident(t *testing.T) {
 		t.Errorf("before = %+v, want the emulator's %s without a verdict", out.Before, before.Status)
 	}
 	wantAfter := tools.StatusState{Status: "Closed", Classification: "TruePositive", ClassificationReason: "SuspiciousActivity"}
-	if out.After != wantAfter || out.DryRun || out.RequestID == "" || out.Comment != attributed {
+	if !reflect.DeepEqual(out.After, wantAfter) || out.DryRun || out.RequestID == "" || out.Comment != attributed {
 		t.Errorf("output = %+v, want after %+v, a request id and the attributed comment", out, wantAfter)
 	}
 	wantAll(t, text, string(before.Status)+" → Closed (TruePositive/SuspiciousActivity)", "request id: "+out.RequestID)
@@ -97,7 +97,7 @@ func TestUpdateStatusDryRun(t *testing.T) {
 		"comment": "Benign scanner.", "dryRun": true,
 	}), &out)
 	want := tools.StatusState{Status: "Closed", Classification: "FalsePositive", ClassificationReason: "IncorrectAlertLogic"}
-	if !out.DryRun || out.After != want || out.Before.Status != string(before.Status) || out.RequestID != "" {
+	if !out.DryRun || !reflect.DeepEqual(out.After, want) || out.Before.Status != string(before.Status) || out.RequestID != "" {
 		t.Errorf("dry run output = %+v", out)
 	}
 	wantAll(t, text, "dry run, nothing changed", "→ Closed (FalsePositive/IncorrectAlertLogic)")
@@ -119,15 +119,15 @@ func TestUpdateStatusTransitions(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	c := connect(t, e.session(demoCred), "claude-ai")
-	newDefender := e.findRef(func(r client.IncidentRef, i client.Incident) bool {
+	newDefender := e.findRef(func(r client.IncidentRef, i emulator.IncidentState) bool {
 		return r.WorkspaceID == emulator.WorkspaceOwnerID && r.Source == client.SourceDefenderXDR && i.Status == client.StatusNew
 	})
-	closedSentinel := e.findRef(func(r client.IncidentRef, i client.Incident) bool {
+	closedSentinel := e.findRef(func(r client.IncidentRef, i emulator.IncidentState) bool {
 		return r.WorkspaceID == emulator.WorkspaceOwnerID && r.Source == client.SourceSentinel && i.Status == client.StatusClosed &&
 			i.Classification != nil
 	})
 	qradar := e.findRef(open(emulator.WorkspaceOwnerID, client.SourceQRadar))
-	ticketed := e.findRef(func(r client.IncidentRef, i client.Incident) bool {
+	ticketed := e.findRef(func(r client.IncidentRef, i emulator.IncidentState) bool {
 		return r.WorkspaceID == emulator.WorkspaceResponderID && r.Source == client.SourceDefenderXDR && i.Status != client.StatusClosed &&
 			r != newDefender
 	})
@@ -137,17 +137,17 @@ func TestUpdateStatusTransitions(t *testing.T) {
 		ref   client.IncidentRef
 		args  map[string]any
 		after tools.StatusState
-		check func(t *testing.T, inc client.Incident, comments []client.Comment)
+		check func(t *testing.T, inc emulator.IncidentState, comments []client.Comment)
 	}{
 		{"activate without a comment", newDefender, map[string]any{"status": "Active"}, tools.StatusState{Status: "Active"},
-			func(t *testing.T, inc client.Incident, _ []client.Comment) {
+			func(t *testing.T, inc emulator.IncidentState, _ []client.Comment) {
 				if inc.Status != client.StatusActive {
 					t.Errorf("status %s", inc.Status)
 				}
 			}},
 		{"reopen clears the verdict", closedSentinel, map[string]any{"status": "Active", "comment": "New evidence."},
 			tools.StatusState{Status: "Active"},
-			func(t *testing.T, inc client.Incident, cs []client.Comment) {
+			func(t *testing.T, inc emulator.IncidentState, cs []client.Comment) {
 				if inc.Status != client.StatusActive || inc.Classification != nil {
 					t.Errorf("status %s classification %v", inc.Status, inc.Classification)
 				}
@@ -157,7 +157,7 @@ func TestUpdateStatusTransitions(t *testing.T) {
 			}},
 		{"close a non-Sentinel incident with a comment only", qradar, map[string]any{"status": "Closed", "comment": "Duplicate of offense 3101."},
 			tools.StatusState{Status: "Closed"},
-			func(t *testing.T, inc client.Incident, cs []client.Comment) {
+			func(t *testing.T, inc emulator.IncidentState, cs []client.Comment) {
 				if inc.Status != client.StatusClosed || !cs[len(cs)-1].IsClosingComment {
 					t.Errorf("status %s, last comment %+v", inc.Status, cs[len(cs)-1])
 				}
@@ -165,7 +165,7 @@ func TestUpdateStatusTransitions(t *testing.T) {
 		{"close with the linked ticket", ticketed, map[string]any{"status": "Closed", "comment": "Contained.",
 			"classification": "TruePositive", "classificationReason": "Malware", "updateTicket": true, "ticketId": "INC0012345"},
 			tools.StatusState{Status: "Closed", Classification: "TruePositive", ClassificationReason: "Malware", TicketID: "INC0012345"},
-			func(t *testing.T, inc client.Incident, _ []client.Comment) {
+			func(t *testing.T, inc emulator.IncidentState, _ []client.Comment) {
 				if inc.TicketID == nil || *inc.TicketID != "INC0012345" {
 					t.Errorf("ticket %v", inc.TicketID)
 				}
@@ -176,7 +176,7 @@ func TestUpdateStatusTransitions(t *testing.T) {
 			c := &conn{t: t, c: c.c, srv: c.srv}
 			var out tools.UpdateStatusOutput
 			c.ok("update_status", refArgs(tt.ref, tt.args), &out)
-			if out.After != tt.after {
+			if !reflect.DeepEqual(out.After, tt.after) {
 				t.Errorf("after = %+v, want %+v", out.After, tt.after)
 			}
 			inc, _ := e.emu.Incident(tt.ref)

@@ -16,7 +16,7 @@ func BenchmarkListIncidents(b *testing.B) {
 	e := emulator.New(emulator.Options{Now: func() time.Time { return fixedNow }})
 	bodies := map[string]string{
 		"first page":      `{"isFirstCall":true}`,
-		"filtered":        `{"isFirstCall":true,"severities":["High","Medium"],"statuses":["New","Active"],"timeFilterSelection":{"type":"SevenDays"}}`,
+		"filtered":        `{"isFirstCall":true,"severities":["High","Medium"],"statuses":["New","Active"],"timeFilterSelection":{"type":"FourtyEightHours"}}`,
 		"query":           `{"isFirstCall":true,"query":"powershell"}`,
 		"only unassigned": `{"isFirstCall":true,"includeUnassigned":true,"sources":["Sentinel"]}`,
 	}

@@ -92,15 +92,12 @@ func (e *Emulator) AddCredential(c Credential) {
 	if _, ok := e.userIndex[c.UserID]; ok {
 		return
 	}
-	u := client.User{
-		ID: c.UserID, DisplayName: c.Name,
-		Email:              strings.ToLower(strings.ReplaceAll(c.Name, " ", "-")) + "@" + serviceAccountDomain,
-		OrganizationalRole: "Member", IsActive: true, IsServiceAccount: true, IsAgentUser: true,
-	}
+	u := orgUser(c.UserID, c.Name, strings.ToLower(strings.ReplaceAll(c.Name, " ", "-"))+"@"+serviceAccountDomain,
+		true, true, nil)
 	for _, ws := range e.workspaces {
 		if role, ok := c.Roles[ws.ID]; ok {
 			u.RoleAssignments = append(u.RoleAssignments,
-				client.RoleAssignment{WorkspaceID: ws.ID, WorkspaceName: ws.Name, Role: role})
+				client.RoleAssignment{UserID: u.ID, WorkspaceID: ws.ID, WorkspaceName: ws.Name, Role: role})
 		}
 	}
 	e.addUserLocked(u)

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -123,6 +125,18 @@ func (g *gen) incident(ws workspaceSpec, s slot, number int, cid string) *record
 	rec.entities = g.entities(tpl, v)
 	rec.alerts = g.alerts(tpl, rec, rep, cid)
 	rec.evidence = g.evidence(tpl, v, rec)
+	// Derived by hashing, not drawn: the PCG stream (and so the rest of the
+	// dataset) stays as it was before these members existed.
+	rec.productID = hashGUID("product", ws.ID, string(s.source))
+	if s.source.RecordsClassification() { // the write-back extensions: Sentinel, Defender XDR
+		ext := rec.productID
+		rec.extensionID = &ext
+	}
+	if s.source == client.SourceSentinel {
+		for _, a := range tpl.alerts[:len(rec.alerts)] {
+			rec.ruleIDs = append(rec.ruleIDs, hashGUID("rule", ws.ID, a))
+		}
+	}
 	if s.tricky != nil {
 		g.fresh(rec)
 		if s.tricky.patch != nil {
@@ -192,6 +206,14 @@ func (g *gen) hex(n int) string {
 		b[i] = digits[g.rng.IntN(16)]
 	}
 	return string(b)
+}
+
+// hashGUID makes a GUID-shaped id from the SHA-256 of parts: the same parts
+// give the same id, whatever the seed.
+func hashGUID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	x := hex.EncodeToString(h[:16])
+	return x[:8] + "-" + x[8:12] + "-5" + x[13:16] + "-a" + x[17:20] + "-" + x[20:32]
 }
 
 // guid makes a random (version 4) GUID.

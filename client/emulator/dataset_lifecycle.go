@@ -60,12 +60,6 @@ var plainClosingNotes = []string{
 	"Duplicate of an incident already handled.",
 }
 
-// surfacesClassification reports whether a source records a classification
-// and reason when an incident is closed (the others ignore them).
-func surfacesClassification(s client.Source) bool {
-	return s == client.SourceSentinel || s == client.SourceDefenderXDR
-}
-
 // fresh makes an incident new: unassigned, no comments yet.
 func (g *gen) fresh(rec *record) {
 	rec.status = client.StatusNew
@@ -154,6 +148,9 @@ func (g *gen) close(rec *record, actor *person, at time.Time, rep *strings.Repla
 	}
 	cm := g.comment(at, actor, note, false)
 	cm.IsClosingComment = true
+	if rec.classification != nil {
+		rec.classificationComment = &cm.Message
+	}
 	if g.rng.IntN(100) < 30 {
 		ticket, noteID := "INC00"+g.digits(5), g.digits(12)
 		cm.TicketID, cm.TicketNoteID = &ticket, &noteID

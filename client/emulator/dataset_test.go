@@ -189,9 +189,10 @@ func TestDatasetDetails(t *testing.T) {
 		if got.Query != ev.Query || len(got.Rows) != len(ev.Rows) {
 			t.Errorf("%s: GET evidence differs from the incident's evidence", src)
 		}
-		// Without details, the heavy parts are omitted altogether.
+		// Without details, the heavy parts are null (the members stay, as documented).
 		raw := h.do(http.MethodGet, incidentPath(ref), nil).expect(t, http.StatusOK).body
-		if bytes.Contains(raw, []byte(`"investigationDetails"`)) || bytes.Contains(raw, []byte(`"evidence"`)) {
+		if !bytes.Contains(raw, []byte(`"investigationDetails":null`)) || !bytes.Contains(raw, []byte(`"evidence":null`)) ||
+			!bytes.Contains(raw, []byte(`"gamebookCatalog":null`)) {
 			t.Errorf("%s: details sent without withDetails=true: %s", src, raw)
 		}
 	}
@@ -206,7 +207,7 @@ func TestTrickyIncidents(t *testing.T) {
 		},
 		emulator.TrickyBidiOverride: func(d client.IncidentDetail, _ []client.Comment) bool {
 			for _, en := range d.InvestigationDetails.Entities {
-				if en.Kind == "file" && strings.ContainsRune(en.FriendlyName, '\u202e') {
+				if en.Kind == "file" && strings.ContainsRune(en.Name(), '\u202e') {
 					return true
 				}
 			}
@@ -236,7 +237,7 @@ func TestTrickyIncidents(t *testing.T) {
 		if !checks[ti.Name](d, cs) {
 			t.Errorf("%s (%v): tricky content missing", ti.Name, ti.Ref)
 		}
-		if d.Incident.Status != client.StatusNew || d.Incident.Assignee != nil || !firstPage[ti.Ref.IncidentID] {
+		if d.Incident.Status != client.StatusNew || d.Incident.User.Value != nil || !firstPage[ti.Ref.IncidentID] {
 			t.Errorf("%s: want New, unassigned and on the first page", ti.Name)
 		}
 	}
@@ -258,7 +259,7 @@ func TestUsers(t *testing.T) {
 	if !demo.IsServiceAccount || demo.DisplayName != emulator.DemoName || len(demo.RoleAssignments) != 3 {
 		t.Errorf("demo service account user = %+v", demo)
 	}
-	if u := byID[emulator.UserInactiveID]; u.IsActive {
+	if u := byID[emulator.UserInactiveID]; u.Active() {
 		t.Errorf("inactive user = %+v", u)
 	}
 	if u := byID[emulator.UserJaneDoeID]; u.Email != "jane.doe@contoso.com" || u.IsServiceAccount {

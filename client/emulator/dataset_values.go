@@ -72,16 +72,21 @@ func (g *gen) values(ws workspaceSpec, tpl template) values {
 	return v
 }
 
+// entityTypes gives each entity kind its "type" (the list page shows "User"
+// as the first value of that enum; the rest of the enum is cut, so the other
+// names are the emulator's choice).
+var entityTypes = map[string]string{"account": "User", "host": "Device", "ip": "Ip", "file": "File", "url": "Url", "process": "Process"}
+
 // entities builds the template's entities from the placeholder values.
 func (g *gen) entities(tpl template, v values) []client.Entity {
 	var out []client.Entity
 	add := func(kind, name string, props map[string]any) {
-		out = append(out, client.Entity{ID: g.guid(), Kind: kind, FriendlyName: name, Properties: props})
+		out = append(out, client.Entity{ID: g.guid(), Type: entityTypes[kind], Kind: kind, DisplayName: name, Properties: props})
 	}
 	for _, kind := range strings.Fields(tpl.entities) {
 		switch kind {
 		case "account":
-			add(kind, v["user"], map[string]any{"upn": v["user"], "displayName": v["name"],
+			add(kind, v["user"], map[string]any{"upn": v["user"], "fullName": v["name"],
 				"accountName": strings.Split(v["user"], "@")[0], "upnSuffix": v["domain"]})
 		case "host":
 			add(kind, v["host"], map[string]any{"hostName": v["host"], "dnsDomain": "corp." + v["domain"],

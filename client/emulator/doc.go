@@ -1,11 +1,14 @@
 // Package emulator is an in-memory ContraForce v2 API: an http.Handler that
-// serves every endpoint under /api/v2 the way /work/shared/contraforce-api
-// describes it, over a deterministic seeded dataset, with fault injection.
+// serves every endpoint under /api/v2 the way the vendor's current reference
+// (https://docs.contraforce.com/api-reference) documents it, over a
+// deterministic seeded dataset, with fault injection. Where the pages are
+// silent it makes one choice, written below.
 // The client's tests, the MCP server's tests, the demo and the benchmarks
 // run against it; cmd/contraforce-emulator serves it over HTTP.
 //
-// Its JSON is package client's wire types (client.Incident, client.Comment,
-// …), so shapes match the client by construction.
+// Its JSON is package client's wire types (client.IncidentSummary,
+// client.Comment, …), which encode every member the pages show (null when
+// empty); the contract tests check its answers against the pages' examples.
 //
 // # Endpoints
 //
@@ -27,10 +30,12 @@
 // type, title, status, detail, instance (the escaped request path), code
 // (client.Code*), requestId, timestamp, target (when one field or parameter
 // is at fault) and errors (JSON path -> messages; "" for the whole object).
-// type is https://docs.contraforce.com/errors/<code in kebab case> for the
-// API's errors and "about:blank" for the framework's: an unknown path (404
-// NOT_FOUND) and a wrong method (405 METHOD_NOT_ALLOWED, a code the API
-// documents nowhere, with an Allow header). A request with header
+// type is https://docs.contraforce.com/api-reference/errors (the errors
+// page) for the API's errors and "about:blank" for the framework's: an
+// unknown path (404 NOT_FOUND) and a wrong method (405 METHOD_NOT_ALLOWED, a
+// code the API documents nowhere, with an Allow header). Titles of the two
+// codes the errors page shows are its own ("Validation failed", "Resource
+// not found"). A request with header
 // X-Emulator-Legacy-Errors: 1 gets the older envelope
 // {"error": {"code", "message", "target", "details": ["field: message"]}, "meta"}.
 //
@@ -58,8 +63,10 @@
 //     answer 403 INSUFFICIENT_WORKSPACE_ROLE, the detail saying the role is
 //     read-only.
 //   - GET /users lists every user of the (single) organisation — people and
-//     service accounts, active or not — with roleAssignments limited to the
-//     workspaces the caller has a role on.
+//     service accounts, active or not — with the get-user page's members
+//     (profilePictureUrl and workspaceRole null, groups empty) plus the older
+//     page's isActive, and roleAssignments limited to the workspaces the
+//     caller has a role on.
 //
 // Requests:
 //   - Unknown JSON members are ignored (System.Text.Json's default).
@@ -72,8 +79,10 @@
 //     VALIDATION_ERROR keyed by JSON path ("severities[1]",
 //     "timeFilterSelection.type", "classification", …).
 //   - withDetails accepts true/false in any case; anything else is 400.
-//   - The older documentation's body "source" is accepted if it equals the
-//     path's source and refused (400, key "source") otherwise.
+//   - A body "source" (the older pages' member) is refused on every write
+//     (400, key "source"), even when it names the path's source: no current
+//     body has one. The real API would most likely ignore it; refusing it
+//     proves that clients do not send it.
 //
 // Status changes (PUT …/status):
 //   - status is required. Closing a Sentinel incident without classification
@@ -82,10 +91,13 @@
 //     Comments (here and POST …/comments) are limited to 30,000 characters,
 //     counted as .NET does (UTF-16 code units).
 //   - Any valid classification is accepted for any source (no per-source
-//     combination rules). Only Sentinel and DefenderXDR surface a verdict:
-//     when closing, they record the classification and reason sent (for
-//     DefenderXDR both are optional); the other sources ignore them. Any
-//     status other than Closed clears the verdict.
+//     combination rules: the lists are one union, and the pages say nothing
+//     per source). Only Sentinel and DefenderXDR record a verdict
+//     (client.Source.RecordsClassification, a decision kept from the first
+//     emulator): when closing, they record the classification and reason
+//     sent (for DefenderXDR both are optional), and the closing comment as
+//     classificationComment; QRadar, Splunk, CrowdStrike and SentinelOne
+//     ignore them. Any status other than Closed clears the verdict.
 //   - The change sets updatedAt/lastModificationTime and lastActivityTime to
 //     Now; alerts become "Resolved" on closing and "New" on reopening.
 //   - A non-blank comment is recorded as the caller's comment, with
@@ -95,10 +107,11 @@
 //     (the seeded ones stand for the portal's history).
 //
 // Assignment (PUT …/assignee):
-//   - userId or email (case-insensitive) is required (400, key ""); if both
-//     are sent they must name the same user (else 400, key "email"). The
-//     user must exist in the organisation and be active (400 VALIDATION_ERROR
-//     keyed "userId" or "email"); a role on the workspace is not required, and
+//   - userId or email (case-insensitive) is required (400, key ""); both may
+//     be sent (the older page's example does), and then they must name the
+//     same user, else 400 keyed "email" and nothing changes. The user must
+//     exist in the organisation and be active (400 VALIDATION_ERROR keyed
+//     "userId" or "email"); a role on the workspace is not required, and
 //     service accounts may be assigned. There is no un-assignment.
 //
 // Comments:
@@ -106,6 +119,39 @@
 //     credential is a service account) has isAgentComment true, agentName =
 //     Credential.Name, and the author e-mail and name of the service
 //     account's user. Ids are GUID-shaped and unique per emulator.
+//   - The body is {content, extensionId}. Sentinel and DefenderXDR
+//     incidents carry an extension (the page names them as the systems a
+//     write is routed back to): its id is the incident's productId, one GUID
+//     per workspace and source. QRadar, Splunk, CrowdStrike and SentinelOne
+//     incidents carry none (extensionId null). An extensionId that is not
+//     the incident's own is 400 keyed "extensionId" and nothing is stored;
+//     without one (absent, null or blank) the comment is stored, not routed.
+//     CommentExtensionID tells tests what each comment's request carried.
+//
+// # Incident shapes
+//
+// List rows carry every member of the list page's example (newer crawl), in
+// its order, null where the emulator has nothing: name (Sentinel's resource
+// name, the id; null for other sources), type (always null: no page says
+// what it is), sourceDisplayName (the product's name), comment (always
+// null), classificationComment (the closing note of a recorded verdict),
+// ruleIds (Sentinel's detection rules, one GUID per alert rule; null for
+// other sources), alertProductNames, productId; plus workspaceId and
+// workspaceName, which the cut example does not show. Entities are flat
+// {id, type, kind, displayName, …kind-specific members}; type is "User" for
+// accounts (the page's first value) and, by choice, "Device", "Ip", "File",
+// "Url" or "Process" for the other kinds.
+//
+// The detail (GET …/{source}/{incidentId}) has source, incident,
+// investigationDetails, evidence and gamebookCatalog, the last three null
+// unless withDetails=true. Its incident follows Options.Detail: by default
+// (DetailWithRow) the seven documented members, the list row's members
+// under the row's names (user/isAssigned, classification,
+// classificationReason, classificationComment, number, description, …)
+// and ticketId, extensionId, providerIncidentUrl and workspaceName, the
+// state members always present (null for none); with DetailDocumented only
+// id, title, severity, status, workspaceId, createdAt and updatedAt, so
+// that tests prove clients cope with what the pages promise.
 //
 // # Listing and pagination
 //
@@ -114,10 +160,17 @@
 // incidents, sorted newest first; so a page holds at most PageSize ×
 // streams rows. Only workspaces the credential has a role on are listed.
 //
-// Next-page tokens come back in data.workspacePageTokens (never in
-// pagination.continuationToken), one opaque token per (workspace, source)
+// Where the next-page position comes back follows Options.Paging. By
+// default (PagingWorkspaceTokens, the likeliest reading) it is
+// data.workspacePageTokens, one opaque token per (workspace, source)
 // stream that has more matches, plus data.hasMore (always present;
-// workspacePageTokens is [] on the last page). A stream is continued only if
+// workspacePageTokens is [] on the last page). PagingContinuation puts one
+// continuationToken (base64url of those tokens) in the envelope's
+// pagination {continuationToken, hasMore}, with data {incidents};
+// PagingContinuationArray does the same with data the bare array of rows
+// (the data-models page's "Paginated response"); a continuationToken is sent
+// back in the request's continuationToken. PagingIgnoresTokens issues
+// workspace tokens but answers every request with the first page. A stream is continued only if
 // a further match exists (look-ahead), so hasMore is exact when the answer
 // is made. A token is base64url of a small JSON (workspace, source, offset,
 // filter fingerprint) authenticated by an HMAC whose key derives from the
@@ -126,15 +179,16 @@
 // members may be reordered). A token that is altered, listed under another
 // workspace or source, repeated, or issued for another filter, and
 // isFirstCall false without tokens, answer 400 VALIDATION_ERROR keyed
-// "workspacePageTokens". A continuationToken is refused (400): the emulator
-// never issues one, and ignoring it would loop the caller on page one.
+// "workspacePageTokens". A continuationToken is refused (400) unless the
+// variant issues them: ignoring it would loop the caller on page one.
 // Streams of workspaces the credential lost its role on are dropped.
 //
 // Filters (all optional, combined with AND): severities, statuses, sources;
-// timeFilterSelection on creation time (relative windows measured from Now()
-// at each request; Custom needs both RFC 3339 bounds, inclusive, start not
-// after end); query, a case-insensitive substring of the title,
-// description, id, number or an entity's friendlyName; assigneeIds,
+// timeFilterSelection on creation time (ThreeHours … FourtyEightHours
+// measured from Now() at each request; SevenDays and ThirtyDays, only on
+// the older page, are 400; Custom needs both RFC 3339 bounds, inclusive,
+// start not after end); query, a case-insensitive substring of the title,
+// description, id, number or an entity's displayName; assigneeIds,
 // assigneeEmails (case-insensitive) and includeUnassigned form a union —
 // the named assignees, plus the unassigned incidents when includeUnassigned
 // is true — so includeUnassigned alone lists only unassigned incidents.
@@ -142,7 +196,8 @@
 // # Dataset
 //
 // New(Options{Seed}) builds the same dataset, byte for byte, for the same
-// seed and Now (one PCG stream drawn in a fixed order). Workspaces, people
+// seed and Now (one PCG stream drawn in a fixed order; productId, extension
+// and rule ids are hashed from workspace, source and rule, not drawn). Workspaces, people
 // and credentials are fixed and exported (WorkspaceOwnerID, UserJaneDoeID,
 // DemoClientID, …): the demo credential is Owner of "Contoso Production",
 // IncidentResponder of "Contoso EU", WorkspaceReader of "Fabrikam SOC" and

@@ -27,7 +27,53 @@ type Options struct {
 	// PageSize is the number of incidents per (workspace, source) stream per
 	// page of the list call; 0 means 10.
 	PageSize int
+	// Detail selects what GET …/{source}/{incidentId} shows of the incident
+	// (the zero value: the documented members and the list row's).
+	Detail DetailShape
+	// Paging selects where the list call puts its next-page position (the
+	// zero value: data.workspacePageTokens).
+	Paging Paging
 }
+
+// DetailShape is what the "incident" object of GET one holds. No page shows
+// more than seven members there; the emulator's default shows more, and
+// DetailDocumented lets tests prove that clients cope with the seven.
+type DetailShape int
+
+const (
+	// DetailWithRow (the default) holds the seven documented members, the
+	// members of the incident's list row under the row's names (number,
+	// description, tactics, alertsCount, lastActivityTime, classification,
+	// classificationReason, classificationComment, user, isAssigned,
+	// productId), and ticketId, extensionId, providerIncidentUrl and
+	// workspaceName. The state members are always present (null for none).
+	DetailWithRow DetailShape = iota
+	// DetailDocumented holds only id, title, severity, status, workspaceId,
+	// createdAt and updatedAt (the data-models page's example).
+	DetailDocumented
+)
+
+// Paging is where the list call's answer puts the next-page position. No
+// page documents it; the default is the likeliest reading, and the others
+// let tests prove that clients accept every plausible placement and survive
+// a server that ignores tokens.
+type Paging int
+
+const (
+	// PagingWorkspaceTokens (the default): data.workspacePageTokens and
+	// data.hasMore, sent back in the request's workspacePageTokens.
+	PagingWorkspaceTokens Paging = iota
+	// PagingContinuation: data {incidents} with the envelope's
+	// pagination {continuationToken, hasMore}, the token sent back in the
+	// request's continuationToken.
+	PagingContinuation
+	// PagingContinuationArray: as PagingContinuation, with data the bare
+	// array of rows (the data-models page's "Paginated response").
+	PagingContinuationArray
+	// PagingIgnoresTokens: as PagingWorkspaceTokens, but every request is
+	// answered with the first page (a server that ignores page tokens).
+	PagingIgnoresTokens
+)
 
 // DefaultPageSize is the page size of each (workspace, source) stream.
 const DefaultPageSize = 10
@@ -37,6 +83,8 @@ const DefaultPageSize = 10
 type Emulator struct {
 	now      func() time.Time
 	pageSize int
+	detail   DetailShape
+	paging   Paging
 	tokenKey []byte // HMAC key of the page tokens
 	mux      *http.ServeMux
 	reqSeq   atomic.Uint64
@@ -76,6 +124,8 @@ func New(opts Options) *Emulator {
 	e := &Emulator{
 		now:       opts.Now,
 		pageSize:  opts.PageSize,
+		detail:    opts.Detail,
+		paging:    opts.Paging,
 		tokenKey:  key[:],
 		wsNames:   map[string]string{},
 		creds:     map[string]*Credential{},
@@ -191,15 +241,29 @@ func (e *Emulator) Refs() []client.IncidentRef {
 	return out
 }
 
-// Incident returns an incident's current state, as GET would (test inspection).
-func (e *Emulator) Incident(ref client.IncidentRef) (client.Incident, bool) {
+// Incident returns an incident's current state (test inspection).
+func (e *Emulator) Incident(ref client.IncidentRef) (IncidentState, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	rec, ok := e.incidents[ref]
 	if !ok {
-		return client.Incident{}, false
+		return IncidentState{}, false
 	}
-	return rec.incident(), true
+	return rec.state(), true
+}
+
+// CommentExtensionID returns the extensionId that the request creating a
+// comment carried ("" for none), and whether the comment was created
+// through the API (test inspection).
+func (e *Emulator) CommentExtensionID(ref client.IncidentRef, commentID string) (string, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	rec, ok := e.incidents[ref]
+	if !ok {
+		return "", false
+	}
+	ext, ok := rec.commentExt[commentID]
+	return ext, ok
 }
 
 // Comments returns an incident's current comments, oldest first (test inspection).

@@ -39,8 +39,7 @@ type timeFilterRequest struct {
 var timeWindows = map[client.TimeFilterType]time.Duration{
 	client.TimeThreeHours: 3 * time.Hour, client.TimeSixHours: 6 * time.Hour,
 	client.TimeTwelveHours: 12 * time.Hour, client.TimeTwentyFourHours: 24 * time.Hour,
-	client.TimeFourtyEightHours: 48 * time.Hour, client.TimeSevenDays: 7 * 24 * time.Hour,
-	client.TimeThirtyDays: 30 * 24 * time.Hour,
+	client.TimeFourtyEightHours: 48 * time.Hour,
 }
 
 // listFilter is a validated filter of the list call.

@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,26 +11,34 @@ import (
 	"github.com/contraforce/contraforce-mcp/client"
 )
 
-// handleList serves POST /incidents/across-workspaces.
+// handleList serves POST /incidents/across-workspaces. Where the next-page
+// position goes follows e.paging.
 func (e *Emulator) handleList(w http.ResponseWriter, r *http.Request, c *call) {
 	var req listRequest
 	if !e.decodeBody(w, r, c, &req) {
 		return
 	}
 	f, errs := parseFilter(&req, e.now())
+	tokens := req.WorkspacePageTokens
 	if req.ContinuationToken != "" {
-		errs.add("continuationToken", "This API does not issue continuation tokens: send back data.workspacePageTokens in workspacePageTokens, with isFirstCall false.")
+		if e.paging != PagingContinuation && e.paging != PagingContinuationArray {
+			errs.add("continuationToken", "This API does not issue continuation tokens: send back data.workspacePageTokens in workspacePageTokens, with isFirstCall false.")
+		} else if ts, ok := decodeContinuation(req.ContinuationToken); !ok {
+			errs.add("continuationToken", "Not a continuation token of this API, or altered; send it back exactly as received.")
+		} else {
+			tokens = append(slices.Clone(tokens), ts...)
+		}
 	}
 	if len(errs) > 0 {
 		e.writeProblem(w, c, validationProblem(errs))
 		return
 	}
 	// An absent isFirstCall is a first call unless tokens are sent.
-	first := req.IsFirstCall != nil && *req.IsFirstCall || req.IsFirstCall == nil && len(req.WorkspacePageTokens) == 0
+	first := req.IsFirstCall != nil && *req.IsFirstCall || req.IsFirstCall == nil && len(tokens) == 0
 	var cursors []cursor
-	if first {
+	if first || e.paging == PagingIgnoresTokens {
 		cursors = e.firstCursors(c.cred, f)
-	} else if cursors, errs = e.cursorsFromTokens(c.cred, req.WorkspacePageTokens, f); len(errs) > 0 {
+	} else if cursors, errs = e.cursorsFromTokens(c.cred, tokens, f); len(errs) > 0 {
 		e.writeProblem(w, c, validationProblem(errs))
 		return
 	}
@@ -37,28 +46,43 @@ func (e *Emulator) handleList(w http.ResponseWriter, r *http.Request, c *call) {
 	res := e.page(cursors, f)
 	e.mu.RUnlock()
 
-	tokens, _ := json.Marshal(e.tokensOf(res.next, f)) // strings only
-	size := 100 + len(tokens)
+	next := e.tokensOf(res.next, f)
+	more := len(res.next) > 0
+	size := 200
 	for _, b := range res.json {
 		size += len(b) + 1
 	}
 	var buf bytes.Buffer
 	buf.Grow(size)
-	buf.WriteString(`{"incidents":[`)
+	if e.paging != PagingContinuationArray {
+		buf.WriteString(`{"incidents":`)
+	}
+	buf.WriteByte('[')
 	for i, b := range res.json {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
 		buf.Write(b)
 	}
-	buf.WriteString(`],"workspacePageTokens":`)
-	buf.Write(tokens)
-	if len(res.next) > 0 {
-		buf.WriteString(`,"hasMore":true}`)
-	} else {
-		buf.WriteString(`,"hasMore":false}`)
+	buf.WriteByte(']')
+	var pagination []byte
+	switch e.paging {
+	case PagingContinuation, PagingContinuationArray:
+		p := client.Pagination{HasMore: more}
+		if more {
+			p.ContinuationToken = encodeContinuation(next)
+		}
+		pagination, _ = json.Marshal(p) // strings and a bool
+		if e.paging == PagingContinuation {
+			buf.WriteByte('}')
+		}
+	default:
+		tokens, _ := json.Marshal(next) // strings only
+		buf.WriteString(`,"workspacePageTokens":`)
+		buf.Write(tokens)
+		fmt.Fprintf(&buf, `,"hasMore":%t}`, more)
 	}
-	e.writeRawData(w, c, http.StatusOK, buf.Bytes())
+	e.writeRawData(w, c, http.StatusOK, buf.Bytes(), pagination)
 }
 
 // lookup returns the incident of a ref, or answers 404. e.mu must be held.
@@ -94,7 +118,7 @@ func (e *Emulator) handleGetIncident(w http.ResponseWriter, r *http.Request, c *
 		e.mu.RUnlock()
 		return
 	}
-	detail := client.IncidentDetail{Source: ref.Source, Incident: rec.incident()}
+	detail := client.IncidentDetail{Source: ref.Source, Incident: rec.incident(e.detail)}
 	if withDetails {
 		// Entities and evidence never change and alerts are replaced, not
 		// modified, by writes: sharing them outside the lock is safe.
@@ -152,9 +176,9 @@ func (e *Emulator) handleUsers(w http.ResponseWriter, r *http.Request, c *call) 
 	e.mu.RLock()
 	users := make([]client.User, len(e.users))
 	for i, u := range e.users {
-		u.RoleAssignments = slices.DeleteFunc(slices.Clone(u.RoleAssignments), func(ra client.RoleAssignment) bool {
+		u.RoleAssignments = nonNil(slices.DeleteFunc(slices.Clone(u.RoleAssignments), func(ra client.RoleAssignment) bool {
 			return c.cred.role(ra.WorkspaceID) == ""
-		})
+		}))
 		users[i] = u
 	}
 	e.mu.RUnlock()

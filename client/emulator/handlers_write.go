@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,14 +13,14 @@ import (
 
 // addCommentRequest is the body of POST …/comments.
 type addCommentRequest struct {
-	Content     *string       `json:"content"`
-	Source      client.Source `json:"source"`
-	ExtensionID string        `json:"extensionId"`
+	Content     *string         `json:"content"`
+	ExtensionID *string         `json:"extensionId"`
+	Source      json.RawMessage `json:"source"`
 }
 
 // statusRequest is the body of PUT …/status.
 type statusRequest struct {
-	Source               client.Source                `json:"source"`
+	Source               json.RawMessage              `json:"source"`
 	Status               client.Status                `json:"status"`
 	Comment              *string                      `json:"comment"`
 	Classification       *client.Classification       `json:"classification"`
@@ -30,16 +31,17 @@ type statusRequest struct {
 
 // assignRequest is the body of PUT …/assignee.
 type assignRequest struct {
-	UserID string        `json:"userId"`
-	Email  string        `json:"email"`
-	Source client.Source `json:"source"`
+	UserID string          `json:"userId"`
+	Email  string          `json:"email"`
+	Source json.RawMessage `json:"source"`
 }
 
-// checkBodySource validates the older documentation's body "source": if
-// sent, it must name the path's source.
-func checkBodySource(errs fieldErrors, body, path client.Source) {
-	if body != "" && body != path {
-		errs.add("source", "The body names source %q but the path names %q; omit the body's source.", body, path)
+// checkBodySource refuses the older documentation's body "source": no v2
+// body has one (the path carries the source). The real API would most
+// likely ignore it; refusing it proves that clients do not send it.
+func checkBodySource(errs fieldErrors, body json.RawMessage) {
+	if body != nil {
+		errs.add("source", "source is not a member of this v2 body: the path carries the source; omit it.")
 	}
 }
 
@@ -50,7 +52,9 @@ func checkText(errs fieldErrors, key, text string) {
 }
 
 // handleAddComment serves POST …/comments: the comment is attributed to the
-// credential's service account and flagged as an agent's.
+// credential's service account and flagged as an agent's. An extensionId
+// must be the incident's own; without one the comment is stored but not
+// routed back (recorded for CommentExtensionID either way).
 func (e *Emulator) handleAddComment(w http.ResponseWriter, r *http.Request, c *call) {
 	ref, ok := e.incidentTarget(w, r, c, true)
 	if !ok {
@@ -66,7 +70,7 @@ func (e *Emulator) handleAddComment(w http.ResponseWriter, r *http.Request, c *c
 	} else {
 		checkText(errs, "content", *req.Content)
 	}
-	checkBodySource(errs, req.Source, ref.Source)
+	checkBodySource(errs, req.Source)
 	if len(errs) > 0 {
 		e.writeProblem(w, c, validationProblem(errs))
 		return
@@ -78,13 +82,41 @@ func (e *Emulator) handleAddComment(w http.ResponseWriter, r *http.Request, c *c
 		e.mu.Unlock()
 		return
 	}
+	ext := ""
+	if req.ExtensionID != nil {
+		ext = strings.TrimSpace(*req.ExtensionID)
+	}
+	if msg := extensionMismatch(rec, ext); msg != "" {
+		e.mu.Unlock()
+		errs.add("extensionId", "%s", msg)
+		e.writeProblem(w, c, validationProblem(errs))
+		return
+	}
 	cm := e.agentCommentLocked(c.cred, *req.Content, now)
 	rec.comments = append(rec.comments, cm)
+	if rec.commentExt == nil {
+		rec.commentExt = map[string]string{}
+	}
+	rec.commentExt[cm.ID] = ext
 	rec.lastActivity = now
 	rec.refresh()
 	e.mu.Unlock()
 	e.faults.applied(c.endpoint)
 	e.writeData(w, c, http.StatusCreated, cm)
+}
+
+// extensionMismatch says why an extensionId cannot route a write of the
+// incident ("" when it can, or when none is sent).
+func extensionMismatch(rec *record, ext string) string {
+	switch {
+	case ext == "":
+		return ""
+	case rec.extensionID == nil:
+		return fmt.Sprintf("%s incidents have no extension to route a write back to; omit extensionId.", rec.ref.Source)
+	case ext != *rec.extensionID:
+		return fmt.Sprintf("%q is not the extension of this incident.", ext)
+	}
+	return ""
 }
 
 // agentCommentLocked makes a comment by the credential's service account; e.mu must be held.
@@ -135,7 +167,7 @@ func (e *Emulator) handleUpdateStatus(w http.ResponseWriter, r *http.Request, c 
 	if req.Comment != nil {
 		checkText(errs, "comment", *req.Comment)
 	}
-	checkBodySource(errs, req.Source, ref.Source)
+	checkBodySource(errs, req.Source)
 	if len(errs) > 0 {
 		e.writeProblem(w, c, validationProblem(errs))
 		return
@@ -157,8 +189,8 @@ func (e *Emulator) handleUpdateStatus(w http.ResponseWriter, r *http.Request, c 
 func (e *Emulator) applyStatusLocked(rec *record, cred *Credential, req *statusRequest, now time.Time) {
 	wasClosed := rec.status == client.StatusClosed
 	rec.status = req.Status
-	rec.classification, rec.reason = nil, nil
-	if req.Status == client.StatusClosed && surfacesClassification(rec.ref.Source) {
+	rec.classification, rec.reason, rec.classificationComment = nil, nil, nil
+	if req.Status == client.StatusClosed && rec.ref.Source.RecordsClassification() {
 		if req.Classification != nil {
 			v := *req.Classification
 			rec.classification = &v
@@ -178,6 +210,9 @@ func (e *Emulator) applyStatusLocked(rec *record, cred *Credential, req *statusR
 		cm.IsClosingComment = req.Status == client.StatusClosed
 		cm.TicketID = ticket
 		rec.comments = append(rec.comments, cm)
+		if rec.classification != nil || rec.reason != nil {
+			rec.classificationComment = &cm.Message
+		}
 	}
 	// Alerts follow the incident; the slice is replaced, never modified in
 	// place, because readers share it outside the lock.
@@ -207,7 +242,7 @@ func (e *Emulator) handleAssign(w http.ResponseWriter, r *http.Request, c *call)
 	if req.UserID == "" && req.Email == "" {
 		errs.add("", "Either userId or email is required (list the users with GET /users).")
 	}
-	checkBodySource(errs, req.Source, ref.Source)
+	checkBodySource(errs, req.Source)
 	if len(errs) > 0 {
 		e.writeProblem(w, c, validationProblem(errs))
 		return
@@ -253,7 +288,7 @@ func (e *Emulator) resolveAssigneeLocked(req assignRequest) (client.User, fieldE
 	} else {
 		key = "email"
 	}
-	if !u.IsActive {
+	if !u.Active() {
 		errs.add(key, "User %s (%s) is deactivated and cannot be assigned.", u.DisplayName, u.Email)
 	}
 	return u, errs

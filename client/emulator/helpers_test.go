@@ -201,7 +201,7 @@ func (h *harness) listAll(filter map[string]any, opts ...reqOpt) ([]client.Incid
 }
 
 // findRef returns the first incident (in Refs order) that satisfies pred.
-func (h *harness) findRef(pred func(client.Incident, client.IncidentRef) bool) client.IncidentRef {
+func (h *harness) findRef(pred func(emulator.IncidentState, client.IncidentRef) bool) client.IncidentRef {
 	h.t.Helper()
 	for _, ref := range h.e.Refs() {
 		inc, _ := h.e.Incident(ref)
@@ -213,8 +213,8 @@ func (h *harness) findRef(pred func(client.Incident, client.IncidentRef) bool) c
 	return client.IncidentRef{}
 }
 
-func inWorkspace(ws string, src client.Source, status ...client.Status) func(client.Incident, client.IncidentRef) bool {
-	return func(inc client.Incident, ref client.IncidentRef) bool {
+func inWorkspace(ws string, src client.Source, status ...client.Status) func(emulator.IncidentState, client.IncidentRef) bool {
+	return func(inc emulator.IncidentState, ref client.IncidentRef) bool {
 		if ref.WorkspaceID != ws || ref.Source != src {
 			return false
 		}

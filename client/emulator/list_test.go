@@ -37,7 +37,7 @@ func containsQuery(q string) func(client.IncidentSummary) bool {
 	return func(r client.IncidentSummary) bool {
 		fields := []string{r.Title, r.Description, r.ID, strconv.Itoa(r.Number)}
 		for _, en := range r.Entities {
-			fields = append(fields, en.FriendlyName)
+			fields = append(fields, en.Name())
 		}
 		for _, f := range fields {
 			if strings.Contains(strings.ToLower(f), q) {
@@ -58,7 +58,7 @@ func TestListFilters(t *testing.T) {
 	for _, r := range all {
 		for _, en := range r.Entities {
 			if en.Kind == "host" && host == "" {
-				host = en.FriendlyName
+				host = en.Name()
 			}
 		}
 	}
@@ -80,8 +80,6 @@ func TestListFilters(t *testing.T) {
 		{"twelve hours", map[string]any{"timeFilterSelection": map[string]any{"type": "TwelveHours"}}, createdAfter(12 * time.Hour)},
 		{"24 hours", map[string]any{"timeFilterSelection": map[string]any{"type": "TwentyFourHours"}}, createdAfter(24 * time.Hour)},
 		{"48 hours", map[string]any{"timeFilterSelection": map[string]any{"type": "FourtyEightHours"}}, createdAfter(48 * time.Hour)},
-		{"seven days", map[string]any{"timeFilterSelection": map[string]any{"type": "SevenDays"}}, createdAfter(7 * 24 * time.Hour)},
-		{"thirty days", map[string]any{"timeFilterSelection": map[string]any{"type": "ThirtyDays"}}, createdAfter(30 * 24 * time.Hour)},
 		{"custom", map[string]any{"timeFilterSelection": map[string]any{"type": "Custom",
 			"customStartUtc": start.Format(time.RFC3339), "customEndUtc": end.Format(time.RFC3339)}},
 			func(r client.IncidentSummary) bool {
@@ -92,13 +90,19 @@ func TestListFilters(t *testing.T) {
 		{"query on an entity name", map[string]any{"query": host}, containsQuery(host)},
 		{"query on a number", map[string]any{"query": number}, containsQuery(number)},
 		{"assignee e-mail, any case", map[string]any{"assigneeEmails": []string{"ANALYST@contoso.com"}},
-			func(r client.IncidentSummary) bool { return r.User != nil && r.User.Email == "analyst@contoso.com" }},
+			func(r client.IncidentSummary) bool {
+				return r.User.Value != nil && r.User.Value.Email == "analyst@contoso.com"
+			}},
 		{"assignee id", map[string]any{"assigneeIds": []string{emulator.UserJaneDoeID}},
-			func(r client.IncidentSummary) bool { return r.User != nil && r.User.ID == emulator.UserJaneDoeID }},
+			func(r client.IncidentSummary) bool {
+				return r.User.Value != nil && r.User.Value.ID == emulator.UserJaneDoeID
+			}},
 		{"includeUnassigned alone: only unassigned", map[string]any{"includeUnassigned": true},
-			func(r client.IncidentSummary) bool { return !r.IsAssigned && r.User == nil }},
+			func(r client.IncidentSummary) bool { return !*r.IsAssigned && r.User.Value == nil }},
 		{"assignee plus unassigned", map[string]any{"assigneeIds": []string{emulator.UserJaneDoeID}, "includeUnassigned": true},
-			func(r client.IncidentSummary) bool { return r.User == nil || r.User.ID == emulator.UserJaneDoeID }},
+			func(r client.IncidentSummary) bool {
+				return r.User.Value == nil || r.User.Value.ID == emulator.UserJaneDoeID
+			}},
 		{"combined", map[string]any{"statuses": []string{"New", "Active"}, "sources": []string{"Sentinel"}, "severities": []string{"High", "Medium"}},
 			func(r client.IncidentSummary) bool {
 				return r.Status != client.StatusClosed && r.Source == client.SourceSentinel && r.Severity != "Low" && r.Severity != "Informational"
@@ -135,6 +139,9 @@ func TestListValidation(t *testing.T) {
 		{"unknown status", map[string]any{"statuses": []string{"Open"}}, client.CodeValidation, []string{"statuses[0]"}},
 		{"unknown source", map[string]any{"sources": []string{"Sentinel", "Sentinel", "Defender"}}, client.CodeValidation, []string{"sources[2]"}},
 		{"unknown time filter", map[string]any{"timeFilterSelection": map[string]any{"type": "LastWeek"}}, client.CodeValidation, []string{"timeFilterSelection.type"}},
+		// Only the older data-models page listed these two windows.
+		{"SevenDays", map[string]any{"timeFilterSelection": map[string]any{"type": "SevenDays"}}, client.CodeValidation, []string{"timeFilterSelection.type"}},
+		{"ThirtyDays", map[string]any{"timeFilterSelection": map[string]any{"type": "ThirtyDays"}}, client.CodeValidation, []string{"timeFilterSelection.type"}},
 		{"missing time filter type", map[string]any{"timeFilterSelection": map[string]any{}}, client.CodeValidation, []string{"timeFilterSelection.type"}},
 		{"custom without bounds", map[string]any{"timeFilterSelection": map[string]any{"type": "Custom"}}, client.CodeValidation,
 			[]string{"timeFilterSelection.customEndUtc", "timeFilterSelection.customStartUtc"}},
@@ -186,7 +193,7 @@ func TestListAcceptsClientWireTypes(t *testing.T) {
 		if !*d.HasMore {
 			break
 		}
-		req.IsFirstCall, req.PageToken = false, client.PageToken{WorkspacePageTokens: d.WorkspacePageTokens}
+		req.IsFirstCall, req.WorkspacePageTokens = false, d.WorkspacePageTokens
 	}
 	want, _ := h.listAll(map[string]any{"severities": []string{"High", "Medium"}, "statuses": []string{"Closed"},
 		"sources": []string{"Sentinel", "DefenderXDR"}, "assigneeEmails": []string{"jane.doe@contoso.com"}, "includeUnassigned": true,

@@ -172,3 +172,24 @@ func (e *Emulator) tokensOf(next []cursor, f *listFilter) []client.WorkspacePage
 	}
 	return out
 }
+
+// encodeContinuation wraps next-page tokens into one continuation token
+// (PagingContinuation): base64url of their JSON. The tokens inside carry
+// their own HMAC, so the wrapper needs none.
+func encodeContinuation(ts []client.WorkspacePageToken) string {
+	b, _ := json.Marshal(ts) // strings only
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeContinuation unwraps a continuation token; ok is false if it is not one.
+func decodeContinuation(s string) ([]client.WorkspacePageToken, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, false
+	}
+	var ts []client.WorkspacePageToken
+	if json.Unmarshal(b, &ts) != nil || len(ts) == 0 {
+		return nil, false
+	}
+	return ts, true
+}

@@ -1,6 +1,12 @@
 package emulator
 
-import "github.com/contraforce/contraforce-mcp/client"
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/contraforce/contraforce-mcp/client"
+)
 
 // The organisation's workspaces and people are fixed (they do not depend on the
 // seed) so that tests, examples and documentation can name them.
@@ -103,13 +109,40 @@ const serviceAccountDomain = "serviceaccounts.contraforce.com"
 // without a credential in the emulator: the copilot agent of the seeded agent
 // comments and a ticket-sync integration.
 var seededServiceUsers = []client.User{
-	{ID: CopilotUserID, DisplayName: "soc-copilot", Email: "soc-copilot@" + serviceAccountDomain,
-		OrganizationalRole: "Member", IsActive: true, IsServiceAccount: true, IsAgentUser: true,
-		RoleAssignments: []client.RoleAssignment{ra(WorkspaceOwnerID, client.RoleIncidentResponder),
+	orgUser(CopilotUserID, "soc-copilot", "soc-copilot@"+serviceAccountDomain, true, true,
+		[]client.RoleAssignment{ra(WorkspaceOwnerID, client.RoleIncidentResponder),
 			ra(WorkspaceResponderID, client.RoleIncidentResponder), ra(WorkspaceReaderID, client.RoleIncidentAnalyst),
-			ra(WorkspaceNoRoleID, client.RoleIncidentResponder)}},
-	{ID: "b8c4e1a5-9f6d-4a2c-be0b-4d5e6f708192", DisplayName: "Jira-incident-sync-prod",
-		Email: "jira-incident-sync-prod@" + serviceAccountDomain, OrganizationalRole: "Member", IsActive: true,
-		IsServiceAccount: true,
-		RoleAssignments:  []client.RoleAssignment{ra(WorkspaceOwnerID, client.RoleIncidentAnalyst)}},
+			ra(WorkspaceNoRoleID, client.RoleIncidentResponder)}),
+	orgUser("b8c4e1a5-9f6d-4a2c-be0b-4d5e6f708192", "Jira-incident-sync-prod",
+		"jira-incident-sync-prod@"+serviceAccountDomain, true, false,
+		[]client.RoleAssignment{ra(WorkspaceOwnerID, client.RoleIncidentAnalyst)}),
+}
+
+// usersAddedOn is when every user of the organisation was added.
+const usersAddedOn = "2025-09-01T09:00:00Z"
+
+// personUser is the GET /users entry of a person.
+func personUser(p person) client.User {
+	u := orgUser(p.id, p.name, p.email, false, false, slices.Clone(p.roles))
+	first, last, _ := strings.Cut(p.name, " ")
+	u.FirstName, u.LastName = &first, &last
+	u.HasLoggedIn, u.IsActive = p.active, new(p.active)
+	if p.id == UserJaneDoeID {
+		admin := "Admin"
+		u.OrganizationRole = &admin
+	}
+	return u
+}
+
+// orgUser is a GET /users entry with the get-user page's members (null or
+// empty where the emulator has nothing: profilePictureUrl, workspaceRole,
+// groups) and the older example's isActive.
+func orgUser(id, name, email string, service, agent bool, roles []client.RoleAssignment) client.User {
+	appRole, member := "DefaultAccess", "Member"
+	added, username := usersAddedOn, email
+	return client.User{
+		ID: id, DisplayName: name, Email: email, Username: &username, AppRole: &appRole, AddedOn: &added,
+		HasLoggedIn: service, IsServiceAccount: service, IsAgentUser: agent, OrganizationRole: &member,
+		Groups: []json.RawMessage{}, RoleAssignments: roles, IsActive: new(true),
+	}
 }

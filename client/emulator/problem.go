@@ -22,8 +22,9 @@ const (
 // in the older {"error": {…}, "meta": {…}} envelope instead of problem details.
 const LegacyErrorsHeader = "X-Emulator-Legacy-Errors"
 
-// errorTypeBase prefixes the problem "type" URI of the API's own errors.
-const errorTypeBase = "https://docs.contraforce.com/errors/"
+// errorType is the problem "type" of the API's own errors: the errors page
+// says it points at that page, and that code is the discriminator.
+const errorType = "https://docs.contraforce.com/api-reference/errors"
 
 // dotnetTimestamp is the vendor's meta.timestamp layout (.NET "o" format).
 const dotnetTimestamp = "2006-01-02T15:04:05.0000000+00:00"
@@ -55,12 +56,17 @@ func (e *Emulator) writeData(w http.ResponseWriter, c *call, status int, data an
 	writeBody(w, status, contentTypeJSON, body)
 }
 
-// writeRawData answers a success envelope whose data is already encoded.
-func (e *Emulator) writeRawData(w http.ResponseWriter, c *call, status int, data []byte) {
+// writeRawData answers a success envelope whose data (and pagination object,
+// when not nil) are already encoded.
+func (e *Emulator) writeRawData(w http.ResponseWriter, c *call, status int, data, pagination []byte) {
 	m, _ := json.Marshal(e.meta(c)) // a struct of two strings cannot fail
-	body := make([]byte, 0, len(data)+len(m)+20)
+	body := make([]byte, 0, len(data)+len(pagination)+len(m)+40)
 	body = append(body, `{"data":`...)
 	body = append(body, data...)
+	if pagination != nil {
+		body = append(body, `,"pagination":`...)
+		body = append(body, pagination...)
+	}
 	body = append(body, `,"meta":`...)
 	body = append(body, m...)
 	body = append(body, '}')
@@ -111,9 +117,9 @@ type legacyError struct {
 }
 
 var problemTitles = map[string]string{
-	client.CodeValidation:                "One or more validation errors occurred.",
+	client.CodeValidation:                "Validation failed",
 	client.CodeBadRequest:                "Bad Request",
-	client.CodeNotFound:                  "Not Found",
+	client.CodeNotFound:                  "Resource not found",
 	client.CodeInsufficientWorkspaceRole: "Insufficient workspace role",
 	client.CodeUnauthorized:              "Unauthorized",
 	client.CodeInsufficientScope:         "Insufficient scope",
@@ -148,7 +154,7 @@ func (e *Emulator) writeProblem(w http.ResponseWriter, c *call, p problem) {
 	}
 	typ := "about:blank"
 	if !p.blank {
-		typ = errorTypeBase + strings.ReplaceAll(strings.ToLower(p.code), "_", "-")
+		typ = errorType
 	}
 	body, _ := json.Marshal(problemDetails{
 		Type: typ, Title: title, Status: p.status, Detail: p.detail, Instance: c.instance,

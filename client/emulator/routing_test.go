@@ -144,7 +144,7 @@ func TestLegacyErrorEnvelope(t *testing.T) {
 func TestProblemTypes(t *testing.T) {
 	h := newHarness(t, emulator.Options{})
 	p := problemOf(t, h.do(http.MethodPost, listPath, map[string]any{"severities": []string{"Critical"}}), http.StatusBadRequest, client.CodeValidation)
-	if p.Type != "https://docs.contraforce.com/errors/validation-error" || p.Instance != listPath || p.Target != "severities[0]" {
+	if p.Type != "https://docs.contraforce.com/api-reference/errors" || p.Title != "Validation failed" || p.Instance != listPath || p.Target != "severities[0]" {
 		t.Errorf("problem = %+v", p)
 	}
 }

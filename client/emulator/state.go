@@ -41,6 +41,18 @@ type record struct {
 	providerURL    string
 	comments       []client.Comment
 
+	// classificationComment is the closing note of a recorded verdict.
+	classificationComment *string
+	// ruleIDs are the detection rules of a Sentinel incident (nil otherwise).
+	ruleIDs []string
+	// productID names the workspace's connection to the source; extensionID
+	// is the write-back extension (Sentinel, DefenderXDR), nil for the others.
+	productID   string
+	extensionID *string
+	// commentExt maps the id of each comment posted through the API to the
+	// extensionId its request carried ("" for none).
+	commentExt map[string]string
+
 	// search is the lower-cased text the list call's query matches: title,
 	// description, id, number and entity names (all immutable).
 	search string
@@ -59,7 +71,7 @@ func (e *Emulator) load(recs []*record) {
 			b.WriteByte(0)
 		}
 		for _, en := range rec.entities {
-			b.WriteString(strings.ToLower(en.FriendlyName))
+			b.WriteString(strings.ToLower(en.Name()))
 			b.WriteByte(0)
 		}
 		rec.search = b.String()
@@ -95,45 +107,128 @@ func (rec *record) refresh() {
 	rec.summaryJSON = b
 }
 
-// summary is the list row of the incident.
+// summary is the list row of the incident: every member of the list page's
+// response example, null where the emulator has nothing (name for sources
+// other than Sentinel, type, comment), plus workspaceId and workspaceName.
 func (rec *record) summary() client.IncidentSummary {
-	return client.IncidentSummary{
+	display := productNames[rec.ref.Source]
+	product := rec.productID
+	row := client.IncidentSummary{
 		ID: rec.ref.IncidentID, Title: rec.title, Description: rec.description, Number: rec.number,
-		Source: rec.ref.Source, Severity: rec.severity, Status: rec.status,
-		Classification: rec.classification, ClassificationReason: rec.reason,
-		CreationTime: wireTime(rec.created), LastModificationTime: wireTime(rec.updated),
-		LastActivityTime: wireTime(rec.lastActivity), Tactics: rec.tactics, AlertsCount: len(rec.alerts),
-		IsAssigned: rec.assignee != nil, User: rec.assignee, Entities: rec.entities,
+		Source: rec.ref.Source, SourceDisplayName: &display,
+		LastModificationTime: wireTime(rec.updated), CreationTime: wireTime(rec.created),
+		LastActivityTime: wireTime(rec.lastActivity), Severity: rec.severity,
+		Classification: client.Some(rec.classification), ClassificationReason: client.Some(rec.reason),
+		ClassificationComment: rec.classificationComment,
+		Tactics:               nonNil(rec.tactics), RuleIDs: rec.ruleIDs, AlertProductNames: rec.alertProducts(),
+		User: client.Some(rec.assignee), IsAssigned: new(rec.assignee != nil), ProductID: &product,
+		Status: rec.status, AlertsCount: len(rec.alerts), Entities: nonNil(rec.entities),
 		WorkspaceID: rec.ref.WorkspaceID, WorkspaceName: rec.wsName,
 	}
+	if rec.ref.Source == client.SourceSentinel {
+		name := rec.ref.IncidentID // Sentinel's incident resource name
+		row.Name = &name
+	}
+	return row
 }
 
-// incident is the "incident" object of GET one.
-func (rec *record) incident() client.Incident {
+// alertProducts lists the distinct product names of the incident's alerts.
+func (rec *record) alertProducts() []string {
+	out := []string{}
+	for _, a := range rec.alerts {
+		if a.ProductName != "" && !slices.Contains(out, a.ProductName) {
+			out = append(out, a.ProductName)
+		}
+	}
+	return out
+}
+
+// nonNil turns a nil slice into an empty one, so that it encodes as [].
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// incident is the "incident" object of GET one in the given shape: the
+// seven members of the data-models page's example, and unless shape is
+// DetailDocumented the members of the list row (same names) plus ticketId,
+// extensionId and providerIncidentUrl.
+func (rec *record) incident(shape DetailShape) client.Incident {
 	inc := client.Incident{
-		ID: rec.ref.IncidentID, Title: rec.title, Description: rec.description, Number: rec.number,
-		Severity: rec.severity, Status: rec.status, Classification: rec.classification,
-		ClassificationReason: rec.reason, WorkspaceID: rec.ref.WorkspaceID, WorkspaceName: rec.wsName,
-		CreatedAt: wireTime(rec.created), UpdatedAt: wireTime(rec.updated),
-		LastActivityTime: wireTime(rec.lastActivity), Tactics: slices.Clone(rec.tactics),
-		AlertsCount: len(rec.alerts), ProviderIncidentURL: rec.providerURL,
+		ID: rec.ref.IncidentID, Title: rec.title, Severity: rec.severity, Status: rec.status,
+		WorkspaceID: rec.ref.WorkspaceID, CreatedAt: wireTime(rec.created), UpdatedAt: wireTime(rec.updated),
 	}
-	if rec.assignee != nil {
-		a := *rec.assignee
-		inc.Assignee = &a
+	if shape == DetailDocumented {
+		return inc
 	}
-	if rec.ticketID != nil {
-		t := *rec.ticketID
-		inc.TicketID = &t
-	}
+	inc.Number, inc.Description, inc.WorkspaceName = rec.number, rec.description, rec.wsName
+	inc.LastActivityTime, inc.Tactics, inc.AlertsCount = wireTime(rec.lastActivity), slices.Clone(rec.tactics), len(rec.alerts)
+	inc.ProviderIncidentURL = rec.providerURL
+	inc.Classification, inc.ClassificationReason = client.Some(rec.classification), client.Some(rec.reason)
+	inc.ClassificationComment = clonePtr(rec.classificationComment)
+	inc.User, inc.IsAssigned = client.Some(clonePtr(rec.assignee)), new(rec.assignee != nil)
+	inc.TicketID, inc.ExtensionID = client.Some(clonePtr(rec.ticketID)), client.Some(clonePtr(rec.extensionID))
+	product := rec.productID
+	inc.ProductID = &product
 	return inc
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// IncidentState is an incident's full state in the emulator, whatever an
+// answer shows of it (for tests).
+type IncidentState struct {
+	Ref                   client.IncidentRef
+	WorkspaceName         string
+	Number                int
+	Title                 string
+	Description           string
+	AlertsCount           int
+	Severity              client.Severity
+	Status                client.Status
+	Classification        *client.Classification
+	ClassificationReason  *client.ClassificationReason
+	ClassificationComment *string
+	Assignee              *client.UserRef
+	TicketID              *string
+	// ExtensionID is the incident's write-back extension ("" for sources
+	// without one); ProductID its source connection.
+	ExtensionID string
+	ProductID   string
+	// CreatedAt, UpdatedAt and LastActivityTime are RFC 3339 UTC, as the API sends them.
+	CreatedAt        string
+	UpdatedAt        string
+	LastActivityTime string
+}
+
+// state is the test-inspection view of the record; e.mu must be held.
+func (rec *record) state() IncidentState {
+	st := IncidentState{
+		Ref: rec.ref, WorkspaceName: rec.wsName, Number: rec.number, Title: rec.title, Description: rec.description,
+		AlertsCount: len(rec.alerts), Severity: rec.severity, Status: rec.status,
+		Classification: clonePtr(rec.classification), ClassificationReason: clonePtr(rec.reason),
+		ClassificationComment: clonePtr(rec.classificationComment), Assignee: clonePtr(rec.assignee),
+		TicketID: clonePtr(rec.ticketID), ProductID: rec.productID,
+		CreatedAt: wireTime(rec.created), UpdatedAt: wireTime(rec.updated), LastActivityTime: wireTime(rec.lastActivity),
+	}
+	if rec.extensionID != nil {
+		st.ExtensionID = *rec.extensionID
+	}
+	return st
 }
 
 // loadUsers adds the organisation's people and seeded service accounts.
 func (e *Emulator) loadUsers() {
 	for _, p := range people {
-		e.addUserLocked(client.User{ID: p.id, DisplayName: p.name, Email: p.email,
-			OrganizationalRole: "Member", IsActive: p.active, RoleAssignments: slices.Clone(p.roles)})
+		e.addUserLocked(personUser(p))
 	}
 	for _, u := range seededServiceUsers {
 		u.RoleAssignments = slices.Clone(u.RoleAssignments)
@@ -145,6 +240,8 @@ func (e *Emulator) loadUsers() {
 // (or the emulator not yet shared).
 func (e *Emulator) addUserLocked(u client.User) {
 	for i := range u.RoleAssignments {
+		u.RoleAssignments[i].UserID = u.ID
+		u.RoleAssignments[i].AssignmentType = new("Direct")
 		u.RoleAssignments[i].WorkspaceName = e.wsNames[u.RoleAssignments[i].WorkspaceID]
 	}
 	e.userIndex[u.ID] = len(e.users)

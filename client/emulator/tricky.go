@@ -86,7 +86,7 @@ var trickySpecs = []trickySpec{
 			rec.lastActivity = at
 		}},
 	{TrickyIncident{TrickyBidiOverride, trickyRef(client.SourceSentinelOne, "1999999999999999999"),
-		"a file entity's friendlyName (and the description) contain U+202E; it displays as \"invoiceexe.pdf\""},
+		"a file entity's displayName (and the description) contain U+202E; it displays as \"invoiceexe.pdf\""},
 		40 * time.Minute,
 		template{title: "Executable masquerading as a PDF document", severity: client.SeverityHigh,
 			description: "Static AI flagged {file} in the Downloads folder of {user} on {host}: the name uses a right-to-left override so that it displays as a PDF.",
@@ -111,7 +111,7 @@ var trickySpecs = []trickySpec{
 			for i := 0; b.Len() < 21000; i++ {
 				t = t.Add(time.Duration(1+g.rng.IntN(30)) * time.Second)
 				fmt.Fprintf(&b, "\n%s sourceip=%s destinationip=10.0.4.%d username=%s qid=5000830 \"Failure Audit: An account failed to log on\" (event %d)",
-					t.UTC().Format(time.RFC3339), g.externalIP(), 10+i%200, strings.Split(rec.entities[0].FriendlyName, "@")[0], 4625)
+					t.UTC().Format(time.RFC3339), g.externalIP(), 10+i%200, strings.Split(rec.entities[0].DisplayName, "@")[0], 4625)
 			}
 			rec.description = b.String()
 		}},

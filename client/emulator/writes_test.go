@@ -32,6 +32,7 @@ func TestStatusValidation(t *testing.T) {
 		{"updateTicket with blank ticketId", map[string]any{"status": "Active", "updateTicket": true, "ticketId": " "}, []string{"ticketId"}},
 		{"comment too long", map[string]any{"status": "Active", "comment": strings.Repeat("a", 30001)}, []string{"comment"}},
 		{"body source disagrees", map[string]any{"status": "Active", "source": "QRadar"}, []string{"source"}},
+		{"body source, even the path's", map[string]any{"status": "Active", "source": "Sentinel"}, []string{"source"}},
 	}
 	before, _ := h.e.Incident(sentinel)
 	for _, tc := range cases {
@@ -66,14 +67,15 @@ func TestCloseAndReopenSentinel(t *testing.T) {
 	}).expect(t, http.StatusNoContent)
 
 	d := data[client.IncidentDetail](t, h.do(http.MethodGet, incidentPath(ref)+"?withDetails=true", nil).expect(t, http.StatusOK))
-	inc := d.Incident
-	if inc.Status != client.StatusClosed || inc.Classification == nil || *inc.Classification != client.ClassificationFalsePositive ||
-		inc.ClassificationReason == nil || *inc.ClassificationReason != client.ReasonInaccurateData ||
-		inc.TicketID == nil || *inc.TicketID != "INC0042" {
-		t.Fatalf("after closing: %+v", inc)
+	got := d.Incident
+	if got.Status != client.StatusClosed || got.Classification.Value == nil || *got.Classification.Value != client.ClassificationFalsePositive ||
+		got.ClassificationReason.Value == nil || *got.ClassificationReason.Value != client.ReasonInaccurateData ||
+		got.TicketID.Value == nil || *got.TicketID.Value != "INC0042" ||
+		got.ClassificationComment == nil || *got.ClassificationComment != "Confirmed benign. User was traveling." {
+		t.Fatalf("after closing: %+v", got)
 	}
-	if want := now.Format(time.RFC3339); inc.UpdatedAt != want || inc.LastActivityTime != want {
-		t.Errorf("updatedAt %s lastActivityTime %s, want %s", inc.UpdatedAt, inc.LastActivityTime, want)
+	if want := now.Format(time.RFC3339); got.UpdatedAt != want || got.LastActivityTime != want {
+		t.Errorf("updatedAt %s lastActivityTime %s, want %s", got.UpdatedAt, got.LastActivityTime, want)
 	}
 	for _, a := range d.InvestigationDetails.Alerts {
 		if a.Status != "Resolved" {
@@ -91,15 +93,15 @@ func TestCloseAndReopenSentinel(t *testing.T) {
 		t.Errorf("closing comment = %+v", c)
 	}
 	row := findRow(t, h, ref, map[string]any{"statuses": []string{"Closed"}})
-	if row.Classification == nil || row.LastModificationTime != now.Format(time.RFC3339) {
+	if row.Classification.Value == nil || row.ClassificationComment == nil || row.LastModificationTime != now.Format(time.RFC3339) {
 		t.Errorf("list row after closing = %+v", row)
 	}
 
 	// Reopening clears the verdict; its comment is a plain one.
 	now = now.Add(time.Minute)
 	h.do(http.MethodPut, incidentPath(ref)+"/status", map[string]any{"status": "Active", "comment": "Reopened: new evidence."}).expect(t, http.StatusNoContent)
-	inc, _ = h.e.Incident(ref)
-	if inc.Status != client.StatusActive || inc.Classification != nil || inc.ClassificationReason != nil {
+	inc, _ := h.e.Incident(ref)
+	if inc.Status != client.StatusActive || inc.Classification != nil || inc.ClassificationReason != nil || inc.ClassificationComment != nil {
 		t.Errorf("after reopening: %+v", inc)
 	}
 	cs = h.e.Comments(ref)
@@ -156,7 +158,7 @@ func TestClassificationPerSource(t *testing.T) {
 
 func TestAssign(t *testing.T) {
 	h := newHarness(t, emulator.Options{})
-	ref := h.findRef(func(inc client.Incident, r client.IncidentRef) bool {
+	ref := h.findRef(func(inc emulator.IncidentState, r client.IncidentRef) bool {
 		return r.WorkspaceID == emulator.WorkspaceOwnerID && inc.Assignee == nil
 	})
 	path := incidentPath(ref) + "/assignee"
@@ -165,7 +167,7 @@ func TestAssign(t *testing.T) {
 	if inc.Assignee == nil || inc.Assignee.ID != emulator.UserAnalystID || inc.Assignee.Email != "analyst@contoso.com" || inc.Assignee.DisplayName != "Alex Morgan" {
 		t.Fatalf("assignee = %+v", inc.Assignee)
 	}
-	if row := findRow(t, h, ref, map[string]any{"assigneeIds": []string{emulator.UserAnalystID}}); !row.IsAssigned || row.User == nil {
+	if row := findRow(t, h, ref, map[string]any{"assigneeIds": []string{emulator.UserAnalystID}}); !*row.IsAssigned || row.User.Value == nil {
 		t.Errorf("row = %+v", row)
 	}
 	h.do(http.MethodPut, path, map[string]any{"userId": emulator.UserJaneDoeID, "email": "jane.doe@contoso.com"}).expect(t, http.StatusNoContent)
@@ -202,14 +204,21 @@ func TestAssign(t *testing.T) {
 
 func TestAddComment(t *testing.T) {
 	h := newHarness(t, emulator.Options{})
-	ref := h.findRef(inWorkspace(emulator.WorkspaceResponderID, client.SourceCrowdStrike))
+	ref := h.findRef(inWorkspace(emulator.WorkspaceResponderID, client.SourceSentinel))
+	inc, _ := h.e.Incident(ref)
+	if inc.ExtensionID == "" || inc.ExtensionID != inc.ProductID {
+		t.Fatalf("a Sentinel incident's extension = %q (product %q), want its product id", inc.ExtensionID, inc.ProductID)
+	}
 	path := incidentPath(ref) + "/comments"
 	n := len(h.e.Comments(ref))
 	msg := "Escalating to Tier 2 — lateral movement indicators confirmed. [agent]"
-	c := data[client.Comment](t, h.do(http.MethodPost, path, map[string]any{"content": msg, "extensionId": "ext-1"}).expect(t, http.StatusCreated))
+	c := data[client.Comment](t, h.do(http.MethodPost, path, map[string]any{"content": msg, "extensionId": inc.ExtensionID}).expect(t, http.StatusCreated))
 	if c.ID == "" || c.Message != msg || !c.IsAgentComment || c.AgentName == nil || *c.AgentName != emulator.DemoName ||
 		c.AuthorEmail != demoSAEmail || c.IsClosingComment || c.IsActivityComment || c.CreatedTime != fixedNow.Format(time.RFC3339) {
 		t.Errorf("comment = %+v", c)
+	}
+	if ext, ok := h.e.CommentExtensionID(ref, c.ID); !ok || ext != inc.ExtensionID {
+		t.Errorf("recorded extension %q, %v; want %q", ext, ok, inc.ExtensionID)
 	}
 	cs := data[[]client.Comment](t, h.do(http.MethodGet, path, nil).expect(t, http.StatusOK))
 	if len(cs) != n+1 || !reflect.DeepEqual(cs[len(cs)-1], c) {
@@ -218,8 +227,12 @@ func TestAddComment(t *testing.T) {
 	if inc, _ := h.e.Incident(ref); inc.LastActivityTime != fixedNow.Format(time.RFC3339) {
 		t.Errorf("lastActivityTime = %s", inc.LastActivityTime)
 	}
-	// The limit counts characters as .NET does (UTF-16 code units).
-	h.do(http.MethodPost, path, map[string]any{"content": strings.Repeat("x", 30000)}).expect(t, http.StatusCreated)
+	// The limit counts characters as .NET does (UTF-16 code units); without
+	// an extensionId the comment is stored all the same.
+	long := data[client.Comment](t, h.do(http.MethodPost, path, map[string]any{"content": strings.Repeat("x", 30000)}).expect(t, http.StatusCreated))
+	if ext, ok := h.e.CommentExtensionID(ref, long.ID); !ok || ext != "" {
+		t.Errorf("recorded extension %q, %v; want none", ext, ok)
+	}
 	cases := []struct {
 		name string
 		body any
@@ -230,7 +243,8 @@ func TestAddComment(t *testing.T) {
 		{"whitespace", map[string]any{"content": " \n\t "}, "content"},
 		{"too long", map[string]any{"content": strings.Repeat("x", 30001)}, "content"},
 		{"too long in UTF-16", map[string]any{"content": strings.Repeat("😀", 15001)}, "content"},
-		{"wrong body source", map[string]any{"content": "x", "source": "Sentinel"}, "source"},
+		{"body source", map[string]any{"content": "x", "source": "Sentinel"}, "source"},
+		{"another extension", map[string]any{"content": "x", "extensionId": "ext-1"}, "extensionId"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,4 +255,13 @@ func TestAddComment(t *testing.T) {
 	if got := len(h.e.Comments(ref)); got != n+2 {
 		t.Errorf("%d comments, want %d", got, n+2)
 	}
+
+	// Sources without a write-back extension refuse one.
+	cs1 := h.findRef(inWorkspace(emulator.WorkspaceResponderID, client.SourceCrowdStrike))
+	if inc, _ := h.e.Incident(cs1); inc.ExtensionID != "" || inc.ProductID == "" {
+		t.Errorf("CrowdStrike incident: extension %q, product %q; want none and one", inc.ExtensionID, inc.ProductID)
+	}
+	fieldError(t, problemOf(t, h.do(http.MethodPost, incidentPath(cs1)+"/comments",
+		map[string]any{"content": "x", "extensionId": inc.ProductID}), http.StatusBadRequest, client.CodeValidation), "extensionId")
+	h.do(http.MethodPost, incidentPath(cs1)+"/comments", map[string]any{"content": "x", "extensionId": nil}).expect(t, http.StatusCreated)
 }

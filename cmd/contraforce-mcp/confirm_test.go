@@ -38,7 +38,7 @@ func (e *elicitor) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.E
 
 // openSentinel returns an open Sentinel incident in the workspace the demo
 // credential owns.
-func openSentinel(t *testing.T, emu *emulator.Emulator) (client.IncidentRef, client.Incident) {
+func openSentinel(t *testing.T, emu *emulator.Emulator) (client.IncidentRef, emulator.IncidentState) {
 	t.Helper()
 	for _, ref := range emu.Refs() {
 		inc, _ := emu.Incident(ref)
@@ -47,7 +47,7 @@ func openSentinel(t *testing.T, emu *emulator.Emulator) (client.IncidentRef, cli
 		}
 	}
 	t.Fatal("no open Sentinel incident in the owner workspace")
-	return client.IncidentRef{}, client.Incident{}
+	return client.IncidentRef{}, emulator.IncidentState{}
 }
 
 // TestConfirmBeforeClosing covers the confirmation policy: the human is

@@ -199,7 +199,7 @@ func assignees(t *testing.T, emu *emulator.Emulator) []client.User {
 	t.Helper()
 	var out []client.User
 	for _, u := range emu.Users() {
-		if u.IsActive && !u.IsServiceAccount && !u.IsAgentUser && u.Email != "" {
+		if u.Active() && !u.IsServiceAccount && !u.IsAgentUser && u.Email != "" {
 			out = append(out, u)
 		}
 	}
@@ -297,7 +297,7 @@ func TestFaultSuite(t *testing.T) {
 			rig := newFaultRig(t, nil)
 			refs := writableRefs(t, rig.emu, sessions*perSession)
 			users := assignees(t, rig.emu)
-			before := map[client.IncidentRef]client.Incident{}
+			before := map[client.IncidentRef]emulator.IncidentState{}
 			seen := map[string]bool{} // comment ids before the run
 			for _, ref := range refs {
 				before[ref], _ = rig.emu.Incident(ref)
@@ -370,7 +370,7 @@ func TestFaultSuite(t *testing.T) {
 
 // checkIncident compares one incident's final state with the writes made
 // to it, in order, by the one session that owns it.
-func checkIncident(t *testing.T, emu *emulator.Emulator, ref client.IncidentRef, before client.Incident,
+func checkIncident(t *testing.T, emu *emulator.Emulator, ref client.IncidentRef, before emulator.IncidentState,
 	seen map[string]bool, writes []writeRecord, n *faultCounts) {
 	t.Helper()
 	var added []client.Comment
@@ -461,7 +461,7 @@ func checkField(t *testing.T, ref client.IncidentRef, field, initial, final stri
 
 // statusOf is an incident's status, with the classification that Sentinel
 // records on closing (the API requires one there).
-func statusOf(src client.Source, inc client.Incident) string {
+func statusOf(src client.Source, inc emulator.IncidentState) string {
 	s := string(inc.Status)
 	if src == client.SourceSentinel && inc.Status == client.StatusClosed && inc.Classification != nil {
 		s += "/" + string(*inc.Classification)
@@ -477,7 +477,7 @@ func statusOfWrite(src client.Source, w writeRecord) string {
 	return s
 }
 
-func assigneeOf(inc client.Incident) string {
+func assigneeOf(inc emulator.IncidentState) string {
 	if inc.Assignee == nil {
 		return ""
 	}

@@ -223,7 +223,7 @@ func TestHostileArguments(t *testing.T) {
 		{"unknown argument", "get_incident", hostileArgs(ws, src, id, map[string]any{"__proto__": map[string]any{"admin": true}}),
 			[]string{"__proto__"}},
 		{"status not allowed", "update_status", hostileArgs(ws, src, id, map[string]any{"status": "Resolved\u202e"}),
-			[]string{"status", "New, Active, Closed"}},
+			[]string{"status", "Active, New, Closed"}},
 		{"control characters in the incident id", "get_incident", hostileArgs(ws, src, "12\x1b[2J\x00", nil),
 			[]string{"incidentId", "control"}},
 		{"dot segment as the incident id", "get_incident", hostileArgs(ws, src, "..", nil), []string{"incidentId"}},

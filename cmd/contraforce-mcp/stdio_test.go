@@ -110,7 +110,7 @@ func TestStdioBinaryProtocolOnly(t *testing.T) {
 		t.Errorf("list_incidents failed: %v", res)
 	}
 	bad := answered[4]["result"].(map[string]any)
-	if bad["isError"] != true || !strings.Contains(fmt.Sprint(bad["content"]), "New, Active, Closed") {
+	if bad["isError"] != true || !strings.Contains(fmt.Sprint(bad["content"]), "Active, New, Closed") {
 		t.Errorf("a bad status should be a tool error listing the allowed values, got %v", bad)
 	}
 	if answered[5]["error"] == nil {
