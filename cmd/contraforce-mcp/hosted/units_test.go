@@ -2,6 +2,7 @@ package hosted
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -326,5 +327,84 @@ func TestWriteErrorShapes(t *testing.T) {
 	writeError(rec, envelope{}, 503, reasonSessionLimit, "full", 0)
 	if !strings.Contains(rec.Body.String(), `"error":"session_limit"`) || rec.Header().Get("Retry-After") != "" {
 		t.Errorf("plain refusal: %s %v", rec.Body, rec.Header())
+	}
+}
+
+// TestSessionIDManagerAnswersForTheCaller: mcp-go asks the manager about
+// the session id it read itself; the manager answers for the caller's own
+// sessions only, and gives no id without a counted reservation.
+func TestSessionIDManagerAnswersForTheCaller(t *testing.T) {
+	var inflight atomic.Int64
+	g := newRegistry(10, 10, time.Now, slog.New(slog.DiscardHandler), &inflight)
+	a := &principal{tenant: &Tenant{Name: "a"}}
+	b := &principal{tenant: &Tenant{Name: "b"}}
+	asked := func(p *principal, res *reservation) *streamableIDs {
+		ctx := withPrincipal(t.Context(), p)
+		if res != nil {
+			ctx = context.WithValue(ctx, reservationKey, res)
+		}
+		r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/mcp", nil)
+		return g.ResolveSessionIdManager(r).(*streamableIDs)
+	}
+	if id := asked(a, nil).Generate(); id != "" {
+		t.Fatalf("an id without a reservation: %q", id)
+	}
+	res, _, _ := g.reserve(a, TransportStreamable)
+	m := asked(a, res)
+	id := m.Generate()
+	if id == "" || m.Generate() != "" {
+		t.Fatalf("a reservation gives one id: %q", id)
+	}
+	if _, err := asked(a, nil).Validate(id); err != nil {
+		t.Errorf("the owner's request: %v", err)
+	}
+	if _, err := asked(b, nil).Validate(id); err == nil {
+		t.Error("another tenant's request validated the session")
+	}
+	if _, err := g.ResolveSessionIdManager(nil).Validate(id); err != nil {
+		t.Errorf("mcp-go's own sweeper: %v", err)
+	}
+	if notAllowed, _ := asked(b, nil).Terminate(id); !notAllowed || g.lookup(id) == nil {
+		t.Error("another tenant's request ended the session")
+	}
+	if notAllowed, _ := asked(a, nil).Terminate(id); notAllowed || g.lookup(id) != nil {
+		t.Error("the owner could not end its session")
+	}
+}
+
+// TestEvictionTakesTheOldestIdle: at its limit a tenant's oldest idle
+// session gives way; a session with a request running or a stream open
+// never does, nor another tenant's.
+func TestEvictionTakesTheOldestIdle(t *testing.T) {
+	var inflight atomic.Int64
+	now := time.Unix(1000, 0)
+	g := newRegistry(0, 3, func() time.Time { return now }, slog.New(slog.DiscardHandler), &inflight)
+	a := &principal{tenant: &Tenant{Name: "a"}}
+	b := &principal{tenant: &Tenant{Name: "b"}}
+	open := func(p *principal) *session {
+		res, evicted, err := g.reserve(p, TransportStreamable)
+		if err != nil || evicted != nil {
+			t.Fatalf("reserve: %v, evicted %v", err, evicted)
+		}
+		now = now.Add(time.Second)
+		return g.bind(res)
+	}
+	oldest, streaming, working := open(a), open(a), open(a)
+	other := open(b)
+	other.touch(time.Unix(0, 0)) // older than all, but b's
+	streaming.touch(time.Unix(1, 0))
+	defer streaming.setStream(func() {})()
+	working.touch(time.Unix(2, 0))
+	working.busy.Add(1)
+	_, evicted, err := g.reserve(a, TransportStreamable)
+	if err != nil || evicted != oldest {
+		t.Fatalf("evicted %v (%v), want the oldest idle %s", evicted, err, oldest.id)
+	}
+	if g.lookup(oldest.id) != nil || g.lookup(streaming.id) == nil || g.lookup(working.id) == nil || g.lookup(other.id) == nil {
+		t.Error("eviction removed the wrong session")
+	}
+	// Now every session of a is in use (the new reservation is not bound).
+	if _, _, err := g.reserve(a, TransportStreamable); err == nil || err.(*limitError).reason != reasonTenantSessions {
+		t.Errorf("every session in use: %v, want the tenant's limit", err)
 	}
 }
