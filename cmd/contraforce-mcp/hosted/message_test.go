@@ -55,6 +55,7 @@ func TestReadMessageRefuses(t *testing.T) {
 		{"a number", `5`, codeInvalidRequest},
 		{"a batch", `[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, codeInvalidRequest},
 		{"two messages", `{"jsonrpc":"2.0","id":1,"method":"ping"} {"jsonrpc":"2.0","id":2,"method":"tools/call"}`, codeParseError},
+		{"a message and junk", `{"jsonrpc":"2.0","id":1,"method":"ping"}]`, codeParseError},
 		{"truncated", `{"jsonrpc":"2.0","id":1,"method":"ping"`, codeParseError},
 		{"invalid UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":{\"arguments\":{\"a\":\"\xff\"}}}", codeParseError},
 		{"lone high surrogate", `{"jsonrpc":"2.0","id":1,"method":"x","params":{"arguments":{"a":"\ud800"}}}`, codeParseError},
@@ -99,6 +100,9 @@ func TestReadMessageRefuses(t *testing.T) {
 		}
 		if me.code != tt.code {
 			t.Errorf("%s: code %d (%s), want %d", tt.name, me.code, me.msg, tt.code)
+		}
+		if tt.name == "two messages" && !strings.Contains(me.msg, "more than one JSON value") {
+			t.Errorf("two messages: %q does not say what is wrong", me.msg)
 		}
 	}
 }
