@@ -32,7 +32,7 @@ func describe(tool string, err error) string {
 	case errors.As(err, &refusal):
 		return refusal.msg
 	case errors.Is(err, client.ErrOutcomeUnknown):
-		return fmt.Sprintf("%s: the request reached ContraForce but no answer came back, so it may or may not have been applied (%v). "+
+		return fmt.Sprintf("%s: the request was sent to ContraForce but no usable answer came back, so it may or may not have been applied (%v). "+
 			"Do not repeat it blindly: call get_incident to see the incident's current state first.", tool, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("%s timed out waiting for the ContraForce API. The API may be slow or unreachable; try again shortly.", tool)

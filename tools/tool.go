@@ -98,8 +98,9 @@ type spec[In, Out any] struct {
 }
 
 // newTool declares the tool with its input and output schemas, and wraps
-// handle so that arguments are validated before any API call and failures
-// become tool results an agent can act on.
+// handle so that arguments are validated before any API call, failures
+// become tool results an agent can act on, and the typed outcome reaches
+// the call's CallReport (the audit's source of truth).
 //
 // The schemas come from schemas.json, generated from the structs by
 // reflection (UPDATE_GOLDEN=1 go test ./tools): reflecting every struct at
@@ -143,9 +144,11 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		args, err := schema.Decode[In](req.GetRawArguments())
 		if err != nil {
+			report(ctx, OutcomeError, err)
 			return errorResult(s.name, err), nil
 		}
 		res, err := s.handle(withCall(ctx, &req), args)
+		report(ctx, outcomeOf(args, err), err)
 		var ask needInput
 		switch {
 		case errors.As(err, &ask):
