@@ -3,12 +3,16 @@
 // is recorded, over mcp-go's SSE and streamable HTTP transports of one MCP
 // server.
 //
-// Routes, on one listener:
+// Routes, on the MCP listener:
 //
 //	/mcp            streamable HTTP: POST messages, GET the session's stream, DELETE ends it
 //	/sse, /message  the older SSE transport (GET opens the stream, POST sends a message)
 //	/healthz        liveness: the process serves HTTP
 //	/readyz         readiness: the ContraForce API answers, and the server is not draining
+//
+// and on a separate metrics listener (Options.MetricsListener, --metrics-addr),
+// never the MCP one, so that an ingress publishing "/" cannot publish it:
+//
 //	/metrics        Prometheus text exposition (hand-written: no metrics dependency)
 //
 // Decisions, where the brief or the MCP specification leave room:
