@@ -38,6 +38,7 @@ type AssignOutput struct {
 // Assign is the assign tool: by user id or by email.
 func Assign(d Deps) Tool {
 	return newTool(spec[AssignInput, AssignOutput]{
+		deps:        d,
 		name:        "assign",
 		title:       "Assign incident",
 		description: "Assign an incident to a user, by userId or by email (exactly one). Replaces the current assignee.",

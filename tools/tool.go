@@ -30,6 +30,10 @@ type Session struct {
 	AgentName string
 	// Tenant names the hosted tenant ("" over stdio), for logs and audit.
 	Tenant string
+	// CallerCredential: the caller presented Client's credential (hosted
+	// pass-through), so a rejected credential is the caller's to fix, not
+	// the operator's.
+	CallerCredential bool
 }
 
 // Deps are what the handlers need, passed explicitly so that the hosted
@@ -52,6 +56,16 @@ func (d Deps) api(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	return s.Client, nil
+}
+
+// callerCredential reports whether the calling session's credential is the
+// caller's own (see Session.CallerCredential).
+func (d Deps) callerCredential(ctx context.Context) bool {
+	if d.Session == nil {
+		return false
+	}
+	s, err := d.Session(ctx)
+	return err == nil && s.CallerCredential
 }
 
 // changed reports a write to the Changed hook, if any.
@@ -95,6 +109,9 @@ type spec[In, Out any] struct {
 	handle func(ctx context.Context, in In) (Out, error)
 	// text renders the result for clients that read only text content.
 	text func(Out) string
+	// deps are the tool's dependencies; the adapter asks them whose
+	// credential a failure concerns.
+	deps Deps
 }
 
 // newTool declares the tool with its input and output schemas, and wraps
@@ -154,7 +171,7 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 		case errors.As(err, &ask):
 			return ask.result, nil
 		case err != nil:
-			return errorResult(s.name, err), nil
+			return errorResultFor(s.name, err, s.deps.callerCredential(ctx)), nil
 		}
 		return render(res, s.text)
 	}
