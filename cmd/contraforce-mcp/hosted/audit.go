@@ -188,9 +188,8 @@ func (a *Auditor) base(ctx context.Context, req mcp.CallToolRequest, t time.Time
 func (a *Auditor) finish(r AuditRecord, res *mcp.CallToolResult, err error, report *tools.CallReport, rec *recorder, d time.Duration) AuditRecord {
 	r.Time, r.Event = a.now().UTC().Format(time.RFC3339Nano), EventToolCall
 	r.DurationMS = float64(d.Microseconds()) / 1000
-	last, wrote := rec.last()
-	if wrote {
-		r.APIRequestID, r.APIStatus = last.requestID, last.status
+	if last, wrote := rec.last(); wrote {
+		r.APIStatus = last.status
 	}
 	outcome, cause, reported := report.Outcome()
 	switch {
@@ -205,9 +204,7 @@ func (a *Auditor) finish(r AuditRecord, res *mcp.CallToolResult, err error, repo
 	}
 	r.Outcome = string(outcome)
 	if outcome == tools.OutcomeOK {
-		if id := structuredRequestID(res); id != "" {
-			r.APIRequestID = id
-		}
+		r.APIRequestID = auditText(structuredRequestID(res), 100)
 	}
 	if res != nil && res.IsError || err != nil {
 		// The text the caller was shown (already scrubbed and cleaned).
@@ -219,11 +216,10 @@ func (a *Auditor) finish(r AuditRecord, res *mcp.CallToolResult, err error, repo
 		}
 		r.Error = auditText(text, 500)
 	}
-	if outcome == tools.OutcomeError || outcome == tools.OutcomeUnknown {
-		r.ErrorCode = client.ErrorCode(cause)
-		if r.ErrorCode == "" && wrote {
-			r.ErrorCode = auditText(last.code, 64) // what the API answered, seen by the transport
-		}
+	// The API's words come from the client's typed error, which it has
+	// scrubbed of the credential, never from the raw answer.
+	if apiErr, ok := client.AsAPIError(cause); ok && (outcome == tools.OutcomeError || outcome == tools.OutcomeUnknown) {
+		r.ErrorCode, r.APIRequestID = auditText(apiErr.Code, 64), auditText(apiErr.RequestID, 100)
 	}
 	return r
 }
