@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -175,7 +176,7 @@ func (h *harness) lastFinished(t *testing.T) (hosted.AuditRecord, string) {
 // and then answered by a gateway is posted exactly once and audited as
 // "unknown".
 func TestSecretsNeverReachCallerOrLogs(t *testing.T) {
-	h, gw := startGatewayServe(t, nil)
+	h, gw := startGatewayServe(t, func(sc *serveConfig) { sc.LogLevel = slog.LevelDebug }) // every log line is checked
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	isComment := func(r *http.Request) bool {
@@ -273,7 +274,11 @@ func TestSecretsNeverReachCallerOrLogs(t *testing.T) {
 	}
 	raw, _ := h.auditRecords(t)
 	checkNoSecret(t, "the audit log", raw, tenantASecret)
-	checkNoSecret(t, "the server's log", h.stderr.String(), tenantASecret)
+	logs := h.stderr.String()
+	checkNoSecret(t, "the server's log", logs, tenantASecret)
+	if !strings.Contains(logs, "contraforce api request") {
+		t.Error("the log holds no API request at debug level: its check saw nothing")
+	}
 }
 
 // TestInFlightWriteIsAudited: while a write waits on the API its
