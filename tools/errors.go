@@ -37,6 +37,9 @@ func describe(tool string, err error, callerCredential bool) string {
 		return fmt.Sprintf("Invalid arguments for %s: %v", tool, err)
 	case errors.As(err, &refusal):
 		return refusal.msg
+	case errors.Is(err, client.ErrOutcomeUnknown) && errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("%s timed out waiting for the ContraForce API after the request was sent, so it may or may not have been applied (%v). "+
+			"Call get_incident to see the incident's current state before you try again.", tool, err)
 	case errors.Is(err, client.ErrOutcomeUnknown):
 		return fmt.Sprintf("%s: the request was sent to ContraForce but no usable answer came back, so it may or may not have been applied (%v). "+
 			"Do not repeat it blindly: call get_incident to see the incident's current state first.", tool, err)
