@@ -35,10 +35,14 @@ const requestIDHeader = "X-Request-Id"
 type Client struct {
 	cfg    *Config // effective configuration without the secret, never modified after New
 	secret func() Secret
-	base   *url.URL
-	http   *http.Client
-	log    *slog.Logger
-	allow  map[string]struct{} // lower-cased Config.Workspaces; empty = no allowlist
+	// scrub removes the credential from what the server sends back; built
+	// once, and kept in a closure like the secret (its needles are forms
+	// of the secret).
+	scrub func() scrubber
+	base  *url.URL
+	http  *http.Client
+	log   *slog.Logger
+	allow map[string]struct{} // lower-cased Config.Workspaces; empty = no allowlist
 }
 
 // New validates cfg, applies defaults and returns a Client. It fails when
@@ -55,7 +59,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	secret := cfg.ClientSecret
 	cfg.ClientSecret = ""
-	c := &Client{cfg: &cfg, secret: func() Secret { return secret }, base: base, http: cfg.HTTPClient, log: cfg.Logger}
+	scrub := newScrubber(cfg.ClientID, secret)
+	c := &Client{cfg: &cfg, secret: func() Secret { return secret }, scrub: func() scrubber { return scrub },
+		base: base, http: cfg.HTTPClient, log: cfg.Logger}
 	if c.http == nil {
 		c.http = newHTTPClient()
 	}
@@ -110,7 +116,7 @@ func (c *Client) do(ctx context.Context, cl call) (*result, error) {
 			return nil, fmt.Errorf("%s: encode request: %w", cl.op, err)
 		}
 	}
-	scrub := c.scrubber()
+	scrub := c.scrub()
 	// maybe: an attempt of this write may have been applied, so a failure
 	// after it is an unknown outcome rather than a plain error.
 	maybe := false
@@ -283,9 +289,6 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, de
 	return res, st, nil
 }
 
-// scrubber removes this client's credential from text the server sent.
-func (c *Client) scrubber() scrubber { return newScrubber(c.cfg.ClientID, c.secret()) }
-
 // permanentError marks a failure that no retry can fix.
 type permanentError struct{ err error }
 
@@ -305,7 +308,7 @@ func (c *Client) logAttempt(ctx context.Context, cl call, n, status int, request
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
-	scrub := c.scrubber()
+	scrub := c.scrub()
 	if requestID != "" {
 		attrs = append(attrs, slog.String("request_id", scrub.string(requestID)))
 	}

@@ -108,8 +108,9 @@ func normalizeNeedle(s string) string {
 	return b.String()
 }
 
-// skipped reports a rune the view ignores: an invisible format character.
-func skipped(r rune) bool { return unicode.Is(unicode.Cf, r) }
+// skipped reports a rune the view ignores: an invisible format character
+// (none is below U+00AD, the soft hyphen).
+func skipped(r rune) bool { return r >= 0xAD && unicode.Is(unicode.Cf, r) }
 
 // margin is how far past a cut a body must be scrubbed (see maxEncodedExpansion).
 func (s scrubber) margin() int {
