@@ -59,7 +59,8 @@ func nextStep(e *client.APIError) string {
 	case client.CodeWorkspaceNotAllowed:
 		return "This server is configured to work only in certain workspaces; use an incident from one of them."
 	case client.CodeUnauthorized:
-		return "The server's ContraForce credential was rejected; the operator must fix the client id and secret."
+		return "The ContraForce credential was rejected: the operator must fix the server's client id and secret, or, " +
+			"when this MCP client presents its own credential (pass-through), the user must fix it in the client's configuration."
 	case client.CodeRateLimited, client.CodeServiceUnavailable, client.CodeBadGateway,
 		client.CodeGatewayTimeout, client.CodeInternal:
 		return "ContraForce is busy or had a temporary failure; try again shortly."

@@ -42,6 +42,7 @@ type AddCommentOutput struct {
 // AddComment is the add_comment tool: a comment flagged and attributed as the agent's.
 func AddComment(d Deps) Tool {
 	return newTool(spec[AddCommentInput, AddCommentOutput]{
+		deps:  d,
 		name:  "add_comment",
 		title: "Add incident comment",
 		description: "Post a comment on an incident. It is flagged as an AI agent's comment and its text names the agent. " +

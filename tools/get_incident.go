@@ -22,6 +22,7 @@ type GetIncidentOutput = resources.Investigation
 // GetIncident is the get_incident tool: one incident with its details, comments and evidence.
 func GetIncident(d Deps) Tool {
 	return newTool(spec[GetIncidentInput, GetIncidentOutput]{
+		deps:  d,
 		name:  "get_incident",
 		title: "Get incident",
 		description: "Read one incident with its alerts, entities, evidence and comments " +

@@ -54,6 +54,7 @@ const (
 // ListIncidents is the list_incidents tool: incidents across workspaces, filtered and paged.
 func ListIncidents(d Deps) Tool {
 	return newTool(spec[ListIncidentsInput, ListIncidentsOutput]{
+		deps:  d,
 		name:  "list_incidents",
 		title: "List incidents",
 		description: "List incidents across all workspaces the credential can see, newest first, filtered by " +

@@ -33,6 +33,10 @@ type Session struct {
 	// OnBehalfOf is the user an OAuth access token named (nil otherwise):
 	// comments name them beside the agent, and the audit log records them.
 	OnBehalfOf *User
+	// CallerCredential: the caller presented Client's credential (hosted
+	// pass-through), so a rejected credential is the caller's to fix, not
+	// the operator's.
+	CallerCredential bool
 }
 
 // Deps are what the handlers need, passed explicitly so that the hosted
@@ -55,6 +59,16 @@ func (d Deps) api(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	return s.Client, nil
+}
+
+// callerCredential reports whether the calling session's credential is the
+// caller's own (see Session.CallerCredential).
+func (d Deps) callerCredential(ctx context.Context) bool {
+	if d.Session == nil {
+		return false
+	}
+	s, err := d.Session(ctx)
+	return err == nil && s.CallerCredential
 }
 
 // changed reports a write to the Changed hook, if any.
@@ -98,11 +112,15 @@ type spec[In, Out any] struct {
 	handle func(ctx context.Context, in In) (Out, error)
 	// text renders the result for clients that read only text content.
 	text func(Out) string
+	// deps are the tool's dependencies; the adapter asks them whose
+	// credential a failure concerns.
+	deps Deps
 }
 
 // newTool declares the tool with its input and output schemas, and wraps
-// handle so that arguments are validated before any API call and failures
-// become tool results an agent can act on.
+// handle so that arguments are validated before any API call, failures
+// become tool results an agent can act on, and the typed outcome reaches
+// the call's CallReport (the audit's source of truth).
 //
 // The schemas come from schemas.json, generated from the structs by
 // reflection (UPDATE_GOLDEN=1 go test ./tools): reflecting every struct at
@@ -146,15 +164,17 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		args, err := schema.Decode[In](req.GetRawArguments())
 		if err != nil {
+			report(ctx, OutcomeError, err)
 			return errorResult(s.name, err), nil
 		}
 		res, err := s.handle(withCall(ctx, &req), args)
+		report(ctx, outcomeOf(args, err), err)
 		var ask needInput
 		switch {
 		case errors.As(err, &ask):
 			return ask.result, nil
 		case err != nil:
-			return errorResult(s.name, err), nil
+			return errorResultFor(s.name, err, s.deps.callerCredential(ctx)), nil
 		}
 		return render(res, s.text)
 	}

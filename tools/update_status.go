@@ -75,6 +75,7 @@ type UpdateStatusOutput struct {
 // UpdateStatus is the update_status tool: every field of the v2 status change.
 func UpdateStatus(d Deps) Tool {
 	return newTool(spec[UpdateStatusInput, UpdateStatusOutput]{
+		deps:  d,
 		name:  "update_status",
 		title: "Update incident status",
 		description: "Change an incident's status (" + strings.Join(client.EnumStrings[client.Status](), ", ") + "). " +

@@ -3,12 +3,16 @@
 // is recorded, over mcp-go's SSE and streamable HTTP transports of one MCP
 // server.
 //
-// Routes, on one listener:
+// Routes, on the MCP listener:
 //
 //	/mcp            streamable HTTP: POST messages, GET the session's stream, DELETE ends it
 //	/sse, /message  the older SSE transport (GET opens the stream, POST sends a message)
 //	/healthz        liveness: the process serves HTTP
 //	/readyz         readiness: the ContraForce API answers, and the server is not draining
+//
+// and on a separate metrics listener (Options.MetricsListener, --metrics-addr),
+// never the MCP one, so that an ingress publishing "/" cannot publish it:
+//
 //	/metrics        Prometheus text exposition (hand-written: no metrics dependency)
 //	/.well-known/oauth-protected-resource  RFC 9728 metadata (with OAuth on)
 //
@@ -132,12 +136,18 @@
 //     returns nil. When ShutdownTimeout runs out first, running tool calls are
 //     cancelled and connections closed.
 //   - Audit. Auditor (a tool handler middleware, usable by stdio too) writes
-//     one JSON line per write tool call (ReadOnlyHint not true): tenant, MCP
-//     session and client, tool, incident, the change with the comment text
-//     (up to 4 KiB, with its length and SHA-256), dryRun, outcome (ok, error
-//     with the API's error code, or unknown when a write got no answer), the
-//     API request id and status, and the duration. Its fields are chosen, not
-//     copied from the arguments, so no credential can reach it.
+//     two JSON lines per write tool call (ReadOnlyHint not true), paired by
+//     callId: tool_call_started before the handler runs (a call cut short by
+//     a crash or the shutdown's hard stop still leaves it), and tool_call
+//     when it ends. Both carry the tenant, MCP session and client (names
+//     cleaned with tools.CleanName), tool, incident, the change with the
+//     comment as posted (up to 4 KiB, with its length and SHA-256), dryRun;
+//     tool_call adds the outcome the tool adapter reported from the typed
+//     result (tools.CallReport: ok, error, unknown, dry_run,
+//     confirmation_requested, refused; never read from an error's text), the
+//     API's code and request id from the client's scrubbed error or result,
+//     the HTTP status, and the duration. Its fields are chosen, not copied
+//     from the arguments, so no credential can reach it.
 //   - Metrics: contraforce_mcp_http_requests_total{route,code},
 //     contraforce_mcp_rejected_requests_total{reason},
 //     contraforce_mcp_tool_calls_total{tenant,tool,outcome},
