@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmittmann/tint"
+	"golang.org/x/term"
 )
 
 // newLogger logs to w (stderr: over stdio, stdout is the protocol and
@@ -25,12 +26,21 @@ func stdLogger(l *slog.Logger, level slog.Level) *log.Logger {
 	return slog.NewLogLogger(l.Handler(), level)
 }
 
-// isTerminal reports whether w (a stream) is a character device: a terminal.
+// isTerminal reports whether w (a stream) is a terminal. A character
+// device is not enough: /dev/null is one too, and a server started with
+// </dev/null must not greet a person who is not there.
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	raw, err := f.SyscallConn() // not f.Fd(), which would make f blocking
+	if err != nil {
+		return false
+	}
+	tty := false
+	if err := raw.Control(func(fd uintptr) { tty = term.IsTerminal(int(fd)) }); err != nil {
+		return false
+	}
+	return tty
 }
