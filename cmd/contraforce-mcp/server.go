@@ -59,6 +59,7 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 	})
 	hooks := callLogHooks(d.Logger)
 	notifier.AddHooks(hooks)
+	errorCodeHook(hooks, d.Logger)
 	completer := resources.NewCompleter(resources.Deps{Client: apiClient})
 
 	opts := []server.ServerOption{
