@@ -23,6 +23,7 @@ type stdioProc struct {
 	stdin  io.WriteCloser
 	msgs   chan map[string]any
 	stderr *lockedBuffer
+	init   map[string]any // the answer to initialize
 	nextID int
 	// notes are the notifications read so far, in order.
 	notes []map[string]any
@@ -71,10 +72,10 @@ func startStdio(t *testing.T, args ...string) *stdioProc {
 			p.msgs <- m
 		}
 	}()
-	res := p.call("initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{},
+	p.init = p.call("initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{},
 		"clientInfo": map[string]any{"name": "protocol-test", "version": "1"}})
-	if res["result"] == nil {
-		t.Fatalf("initialize: %v", res)
+	if p.init["result"] == nil {
+		t.Fatalf("initialize: %v", p.init)
 	}
 	p.send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
 	return p
