@@ -33,8 +33,9 @@
 // rows here. The list is newest first and capped at 50 rows and 5 API pages,
 // with "more" set when anything was left out.
 //
-// mcp-go sends a prompt handler's error as a JSON-RPC error (code -32603);
-// its message is the sentence an agent or operator acts on.
+// A failed prompts/get is a JSON-RPC error whose message is the sentence an
+// agent or operator acts on: -32602 (invalid params) when the arguments are
+// at fault (missing, invalid, or naming no incident), else -32603.
 //
 // Prompt.Tools and Prompt.Writes let the registry hide a prompt from a
 // session that cannot use its tools (close_incident from a read-only one).

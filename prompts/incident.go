@@ -2,6 +2,7 @@ package prompts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -71,7 +72,11 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 	}
 	doc, data, err := resources.ReadInvestigation(ctx, api, ref)
 	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
+		msg := fmt.Sprintf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
+		if resources.NamesNothing(err) {
+			return nil, argErrorf("%s", msg)
+		}
+		return nil, errors.New(msg)
 	}
 	fenced, err := untrusted(data)
 	if err != nil {

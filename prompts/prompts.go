@@ -86,14 +86,14 @@ func parseArgs(prompt string, specs []argSpec, given map[string]string) (map[str
 		v := strings.TrimSpace(given[a.name])
 		if v == "" {
 			if a.required {
-				return nil, fmt.Errorf("prompt %s: missing required argument %q: %s", prompt, a.name, a.description)
+				return nil, argErrorf("prompt %s: missing required argument %q: %s", prompt, a.name, a.description)
 			}
 			continue
 		}
 		if a.check != nil {
 			checked, err := a.check(v)
 			if err != nil {
-				return nil, fmt.Errorf("prompt %s: invalid argument %q: %v", prompt, a.name, err)
+				return nil, argErrorf("prompt %s: invalid argument %q: %v", prompt, a.name, err)
 			}
 			v = checked
 		}
@@ -101,6 +101,20 @@ func parseArgs(prompt string, specs []argSpec, given map[string]string) (map[str
 	}
 	return out, nil
 }
+
+// argError is a prompts/get failure caused by its arguments: a missing or
+// invalid one, or one naming no incident. It matches mcp.ErrInvalidParams,
+// so the server answers it with -32602 (invalid params) rather than the
+// -32603 (internal error) mcp-go gives any other handler error; its message
+// is the sentence to act on.
+type argError struct{ msg string }
+
+func argErrorf(format string, a ...any) error { return &argError{fmt.Sprintf(format, a...)} }
+
+func (e *argError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, mcp.ErrInvalidParams) hold.
+func (e *argError) Is(target error) bool { return target == mcp.ErrInvalidParams }
 
 // checkSource accepts a source in any case and returns its canonical spelling.
 func checkSource(v string) (string, error) {

@@ -24,10 +24,12 @@
 // from an incident passes through schema.SafeText, and the encoded JSON
 // through schema.SafeJSON.
 //
-// A failed read is a JSON-RPC error (mcp-go sends a handler's error with code
-// -32603) whose message names the API code and request id and says what to do.
-// NOT_FOUND wraps server.ErrResourceNotFound, mcp-go's resource-not-found
-// error, so hooks classify it as such.
+// A failed read is a JSON-RPC error whose message names the API code and
+// request id and says what to do. A URI that names no incident (not an
+// incident URI, or one the API answers NOT_FOUND or VALIDATION) wraps
+// server.ErrResourceNotFound, mcp-go's resource-not-found error, and the
+// server answers it with -32002 (resource not found; -32602 from protocol
+// 2026-07-28); any other failure is -32603 (internal error).
 //
 // The static resource contraforce://reference/closure-policy (text/markdown,
 // rendered from texts/closure-policy.md) lists the allowed sources, statuses,
