@@ -86,8 +86,8 @@ func ViewRow(i client.IncidentSummary) IncidentRow {
 		WorkspaceID: Clean(i.WorkspaceID, maxCell), Source: Clean(string(i.Source), maxCell), IncidentID: Clean(i.ID, maxCell),
 		Number: i.Number, Title: Clean(i.Title, maxTitle), Severity: Clean(string(i.Severity), maxCell),
 		Status: Clean(string(i.Status), maxCell), Workspace: Clean(i.WorkspaceName, maxCell),
-		Assignee: Clean(UserName(assignee), maxCell), Created: ShortTime(i.CreationTime),
-		LastActivity: ShortTime(i.LastActivityTime), Alerts: i.AlertsCount,
+		Assignee: Clean(UserName(assignee), maxCell), Created: ViewTime(i.CreationTime),
+		LastActivity: ViewTime(i.LastActivityTime), Alerts: i.AlertsCount,
 	}
 	if c := i.Classification.Value; c != nil {
 		row.Classification = Clean(string(*c), maxCell)
@@ -138,8 +138,8 @@ func ViewIncident(src client.Source, inc client.Incident, st client.IncidentStat
 		WorkspaceID: Clean(inc.WorkspaceID, maxCell), Workspace: Clean(inc.WorkspaceName, maxCell),
 		Source: string(src), IncidentID: Clean(inc.ID, maxCell), Number: inc.Number,
 		Title: Clean(inc.Title, maxTitle), Severity: Clean(string(inc.Severity), maxCell),
-		Status: Clean(string(inc.Status), maxCell), Created: ShortTime(inc.CreatedAt),
-		Updated: ShortTime(inc.UpdatedAt), LastActivity: ShortTime(inc.LastActivityTime),
+		Status: Clean(string(inc.Status), maxCell), Created: ViewTime(inc.CreatedAt),
+		Updated: ViewTime(inc.UpdatedAt), LastActivity: ViewTime(inc.LastActivityTime),
 		Description: Clean(inc.Description, maxDescription), Tactics: cleanAll(inc.Tactics),
 		Assignee: Clean(UserName(st.Assignee), maxCell),
 	}
@@ -173,7 +173,7 @@ func ViewAlerts(alerts []client.Alert, notes []string) ([]AlertView, []string) {
 	out := make([]AlertView, len(alerts))
 	for i, a := range alerts {
 		out[i] = AlertView{Title: Clean(a.Title, maxTitle), Severity: Clean(string(a.Severity), maxCell),
-			Product: Clean(a.ProductName, maxCell), Created: ShortTime(a.CreatedAt), Tactics: cleanAll(a.Tactics)}
+			Product: Clean(a.ProductName, maxCell), Created: ViewTime(a.CreatedAt), Tactics: cleanAll(a.Tactics)}
 	}
 	return out, notes
 }
@@ -260,7 +260,7 @@ func ViewComments(cs []client.Comment, notes []string) ([]CommentView, []string)
 		if author == "" {
 			author = c.AuthorEmail
 		}
-		v := CommentView{Author: Clean(author, maxCell), Created: ShortTime(c.CreatedTime),
+		v := CommentView{Author: Clean(author, maxCell), Created: ViewTime(c.CreatedTime),
 			Text: Clean(c.Message, maxCommentText), Agent: c.IsAgentComment, Closing: c.IsClosingComment,
 			Activity: c.IsActivityComment}
 		if c.AgentName != nil {
@@ -289,7 +289,7 @@ func UserName(u *client.UserRef) string {
 
 // ShortTime renders an API time as "2006-01-02T15:04Z" (UTC, minutes) and
 // passes anything it cannot parse through, cleaned.
-func ShortTime(s string) string {
+func ViewTime(s string) string {
 	if s == "" {
 		return ""
 	}
@@ -297,7 +297,7 @@ func ShortTime(s string) string {
 	if err != nil {
 		return Clean(s, maxCell)
 	}
-	return t.UTC().Format("2006-01-02T15:04Z")
+	return t.UTC().Format(time.RFC3339)
 }
 
 // scalar renders a JSON scalar as text; "" for null, objects and arrays.
