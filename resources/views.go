@@ -19,7 +19,7 @@ import (
 const (
 	maxTitle        = 300
 	maxDescription  = 2000
-	maxCommentText  = 1000
+	maxCommentText  = 2000
 	maxComments     = 20
 	maxAlerts       = 25
 	maxEntities     = 30
@@ -29,8 +29,16 @@ const (
 	maxQuery        = 600
 )
 
-// IncidentView is the compact incident.
+// IncidentView is the compact incident: its identity and state, and its
+// description.
 type IncidentView struct {
+	IncidentHead
+	Description string `json:"description,omitempty"`
+}
+
+// IncidentHead is the compact incident without its description: what a
+// program reads of it (get_incident's structured content).
+type IncidentHead struct {
 	WorkspaceID          string   `json:"workspaceId"`
 	Workspace            string   `json:"workspace,omitempty"`
 	Source               string   `json:"source"`
@@ -45,7 +53,6 @@ type IncidentView struct {
 	Created              string   `json:"created"`
 	Updated              string   `json:"updated,omitempty"`
 	LastActivity         string   `json:"lastActivity,omitempty"`
-	Description          string   `json:"description,omitempty"`
 	Tactics              []string `json:"tactics,omitempty"`
 	TicketID             string   `json:"ticketId,omitempty"`
 	// Unknown names the state members the API did not show: their absence
@@ -134,15 +141,14 @@ type CommentView struct {
 // ViewIncident is the compact view of an incident of source src, with the
 // state read by client.StateOf.
 func ViewIncident(src client.Source, inc client.Incident, st client.IncidentState) IncidentView {
-	v := IncidentView{
+	v := IncidentView{Description: Clean(inc.Description, maxDescription), IncidentHead: IncidentHead{
 		WorkspaceID: Clean(inc.WorkspaceID, maxCell), Workspace: Clean(inc.WorkspaceName, maxCell),
 		Source: string(src), IncidentID: Clean(inc.ID, maxCell), Number: inc.Number,
 		Title: Clean(inc.Title, maxTitle), Severity: Clean(string(inc.Severity), maxCell),
 		Status: Clean(string(inc.Status), maxCell), Created: ViewTime(inc.CreatedAt),
 		Updated: ViewTime(inc.UpdatedAt), LastActivity: ViewTime(inc.LastActivityTime),
-		Description: Clean(inc.Description, maxDescription), Tactics: cleanAll(inc.Tactics),
-		Assignee: Clean(UserName(st.Assignee), maxCell),
-	}
+		Tactics: cleanAll(inc.Tactics), Assignee: Clean(UserName(st.Assignee), maxCell),
+	}}
 	if !st.AssigneeKnown {
 		v.Unknown = append(v.Unknown, UnknownAssignee)
 	}
@@ -247,15 +253,32 @@ func ViewEvidence(ev *client.Evidence, notes []string) (*EvidenceView, []string)
 	return v, notes
 }
 
-// ViewComments is the compact view of the most recent maxComments
-// comments, oldest first; a cut is added to notes.
-func ViewComments(cs []client.Comment, notes []string) ([]CommentView, []string) {
-	if len(cs) > maxComments {
-		notes = append(notes, fmt.Sprintf("the %d most recent of %d comments shown", maxComments, len(cs)))
-		cs = cs[len(cs)-maxComments:]
+// CommentPage is the position of a page of an incident's comments, which
+// the API lists all at once, oldest first. Comments are numbered from 1,
+// oldest first; the API only appends, so a number keeps naming the same
+// comment and a page can be asked for again.
+type CommentPage struct {
+	// Total is how many comments the incident has.
+	Total int
+	// First and Last are the numbers of the first and last comment shown
+	// (0 and -1 when none is).
+	First, Last int
+}
+
+// Older reports whether comments older than the page exist.
+func (p CommentPage) Older() bool { return p.First > 1 }
+
+// ViewComments is the compact view of a page of at most maxComments
+// comments, oldest first: the newest ones before comment number before
+// (0: the newest of all).
+func ViewComments(cs []client.Comment, before int) ([]CommentView, CommentPage) {
+	hi := len(cs)
+	if before > 0 {
+		hi = min(hi, before-1)
 	}
-	out := make([]CommentView, len(cs))
-	for i, c := range cs {
+	lo := max(0, hi-maxComments)
+	out := make([]CommentView, 0, hi-lo)
+	for _, c := range cs[lo:hi] {
 		author := c.AuthorName
 		if author == "" {
 			author = c.AuthorEmail
@@ -266,9 +289,22 @@ func ViewComments(cs []client.Comment, notes []string) ([]CommentView, []string)
 		if c.AgentName != nil {
 			v.AgentName = Clean(*c.AgentName, maxCell)
 		}
-		out[i] = v
+		out = append(out, v)
 	}
-	return out, notes
+	return out, CommentPage{Total: len(cs), First: lo + 1, Last: hi}
+}
+
+// commentsNote says which comments a page shows and where the older ones
+// are ("" when it shows them all).
+func commentsNote(ref client.IncidentRef, p CommentPage) string {
+	if p.First <= 1 && p.Last == p.Total {
+		return ""
+	}
+	note := fmt.Sprintf("comments %d to %d of %d shown", p.First, p.Last, p.Total)
+	if p.Older() {
+		note += "; older ones: resource " + CommentsPageURI(ref, p.First)
+	}
+	return note
 }
 
 // UserName names a user by email, else display name, else id; "" for nil,
