@@ -96,11 +96,12 @@ func NewCursors(o CursorOptions) *Cursors {
 	return &Cursors{o: o, byID: map[string]*storedCursor{}, fifo: list.New(), scopes: map[string]*list.List{}, sizes: map[string]int{}}
 }
 
-// ListCursor issues a list_incidents cursor for the page at page of a
-// listing filtered by f, for api's credential: the shift hand-off hands one
-// to the agent to continue a listing it cut.
-func (s *Cursors) ListCursor(api *client.Client, f client.IncidentFilter, page client.PageToken) (string, error) {
-	return s.issue(api, cursor{Filter: f, Page: page})
+// ListCursor issues a list_incidents cursor for api's credential: the
+// listing filtered by f, from the API page at page (the zero PageToken:
+// the first), skipping its first skip rows. The shift hand-off hands one to
+// the agent to continue a listing it cut.
+func (s *Cursors) ListCursor(api *client.Client, f client.IncidentFilter, page client.PageToken, skip int) (string, error) {
+	return s.issue(api, cursor{Filter: f, Page: page, Skip: skip})
 }
 
 // issue stores pos and returns its id.
