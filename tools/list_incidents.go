@@ -49,6 +49,8 @@ const (
 	defaultLimit = 25
 	// maxPageCalls bounds the API pages one call reads to fill a page.
 	maxPageCalls = 5
+	// maxRowTitle bounds a title in the text: one line of it.
+	maxRowTitle = 300
 )
 
 // ListIncidents is the list_incidents tool: incidents across workspaces, filtered and paged.
@@ -59,8 +61,8 @@ func ListIncidents(d Deps) Tool {
 	return newTool(spec[ListIncidentsInput, ListIncidentsOutput]{
 		name:  "list_incidents",
 		title: "List incidents",
-		description: "List incidents across all workspaces the credential can see, filtered by severity, status, " +
-			"source, creation time, text and assignee, in the API's order (not sorted across pages). Page with nextCursor.",
+		description: "List and filter incidents across every workspace the credential sees, in the API's order " +
+			"(not sorted across pages). Page with nextCursor.",
 		scope: client.ScopeIncidentsRead,
 		hints: hints{readOnly: true, idempotent: true, openWorld: true},
 		handle: func(ctx context.Context, in ListIncidentsInput) (ListIncidentsOutput, error) {
@@ -189,8 +191,12 @@ func renderList(o ListIncidentsOutput) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d incidents", len(o.Incidents))
 	for _, r := range o.Incidents {
-		fmt.Fprintf(&b, "\n- [%s %s] %s #%d %s | workspaceId=%s incidentId=%s | created %s, alerts %d",
-			r.Severity, r.Status, r.Source, r.Number, r.Title, r.WorkspaceID, r.IncidentID, r.Created, r.Alerts)
+		fmt.Fprintf(&b, "\n- [%s %s] %s #%d %s | workspaceId=%s incidentId=%s | created %s", r.Severity, r.Status, r.Source,
+			r.Number, oneLine(r.Title, maxRowTitle), r.WorkspaceID, r.IncidentID, r.Created)
+		if r.LastActivity != "" && r.LastActivity != r.Created {
+			fmt.Fprintf(&b, ", last activity %s", r.LastActivity)
+		}
+		fmt.Fprintf(&b, ", alerts %d", r.Alerts)
 		if r.Assignee != "" {
 			fmt.Fprintf(&b, ", assigned to %s", r.Assignee)
 		}
