@@ -119,9 +119,14 @@ func shiftHandoff(ctx context.Context, d Deps, given map[string]string) (*mcp.Ge
 	if err != nil {
 		return nil, err
 	}
+	more := ""
+	if open.cut {
+		more = " (and more)"
+	}
 	return &mcp.GetPromptResult{
-		Description: fmt.Sprintf("Shift hand-off: %d open incidents, %d closed in the last %d hours", len(open.rows), len(closed.rows), hours),
-		Messages:    []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body))},
+		Description: fmt.Sprintf("Shift hand-off: %d open incidents%s, %d closed in the last %d hours", len(open.rows), more,
+			len(closed.rows), hours),
+		Messages: []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body))},
 	}, nil
 }
 

@@ -323,8 +323,10 @@ func UserName(u *client.UserRef) string {
 	return "a user the API did not name"
 }
 
-// ShortTime renders an API time as "2006-01-02T15:04Z" (UTC, minutes) and
-// passes anything it cannot parse through, cleaned.
+// ViewTime renders an API time as RFC 3339 in UTC to the second
+// ("2006-01-02T15:04:05Z"): the form the tools accept as input (a time
+// window's bounds), so an agent can pass back what it was shown. Anything
+// it cannot parse passes through, cleaned.
 func ViewTime(s string) string {
 	if s == "" {
 		return ""
