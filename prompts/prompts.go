@@ -21,6 +21,22 @@ type Deps struct {
 	Client func(ctx context.Context) (*client.Client, error)
 	// Now is the clock of shift_handoff's window; nil means time.Now.
 	Now func() time.Time
+	// ListCursor issues a list_incidents cursor (tools.Cursors.ListCursor)
+	// so that shift_handoff can say how to continue a listing it cut; nil:
+	// it says to list again.
+	ListCursor func(api *client.Client, f client.IncidentFilter, page client.PageToken, skip int) (string, error)
+}
+
+// listCursor is a cursor continuing the listing at (page, skip), or "".
+func (d Deps) listCursor(api *client.Client, f client.IncidentFilter, page client.PageToken, skip int) string {
+	if d.ListCursor == nil {
+		return ""
+	}
+	c, err := d.ListCursor(api, f, page, skip)
+	if err != nil {
+		return ""
+	}
+	return c
 }
 
 func (d Deps) now() time.Time {

@@ -7,9 +7,16 @@
 // Three resource templates address an incident by (workspaceId, source,
 // incidentId), as the API and the tools do:
 //
-//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}            the incident, alerts, entities
-//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/comments   its most recent comments
-//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/evidence   the head of its evidence table
+//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}                    the incident, alerts, entities
+//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/comments{?before}  a page of its comments
+//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/evidence           the head of its evidence table
+//
+// The API lists an incident's comments all at once and only appends to
+// them, so comments are numbered from 1, oldest first, and a page is the
+// 20 newest before comment number "before" (without it, the newest of
+// all); each page names its first comment's number and, when there are
+// older ones, their page's URI ("older"). get_incident's text names that
+// URI when it shows only the newest.
 //
 // Their variables are RFC 6570 simple expansions: an id with a reserved
 // character is percent-encoded (CrowdStrike's "inc:1" is "inc%3A1"), and a

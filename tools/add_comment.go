@@ -97,7 +97,7 @@ func addComment(ctx context.Context, d Deps, in AddCommentInput) (AddCommentOutp
 		return AddCommentOutput{}, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}
 	d.changed(ctx, ref)
-	views, _ := resources.ViewComments([]client.Comment{*c}, nil)
+	views, _ := resources.ViewComments([]client.Comment{*c}, 0)
 	out.CommentID, out.Comment, out.RequestID = c.ID, views[0], meta.RequestID
 	out.ExtensionID = resources.Clean(req.ExtensionID, 200)
 	return out, nil

@@ -50,6 +50,9 @@ type Deps struct {
 	// ConfirmClose decides when closing an incident asks the human first
 	// ("" means ConfirmAuto).
 	ConfirmClose ConfirmPolicy
+	// Cursors keeps list_incidents' positions; nil gives the tool a store
+	// of its own (share one to let the shift hand-off issue cursors).
+	Cursors *Cursors
 }
 
 // api returns the session's API client.

@@ -202,6 +202,12 @@ func TestServeAudit(t *testing.T) {
 	defer cancel()
 	a := h.mustConnect(ctx, "http", tokenA, legacy)
 	ref := h.refIn([]string{emulator.WorkspaceOwnerID}, 1)
+	for skip := 2; ; skip++ { // an open incident: closing a Closed one is refused
+		if inc, _ := h.emu.Incident(ref); inc.Status != client.StatusClosed {
+			break
+		}
+		ref = h.refIn([]string{emulator.WorkspaceOwnerID}, skip)
+	}
 	refB := h.refIn(workspacesB, 0)
 
 	call(ctx, t, a, "list_incidents", map[string]any{"limit": 1})

@@ -58,10 +58,13 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 			return ""
 		},
 	})
+	// One store of list positions: list_incidents' cursors, and those the
+	// shift hand-off gives to continue its lists.
+	cursors := tools.NewCursors(tools.CursorOptions{})
 	s := newSurface(surfaceDeps{
-		Tools:     tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose},
+		Tools:     tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose, Cursors: cursors},
 		Resources: resources.Deps{Client: apiClient},
-		Prompts:   prompts.Deps{Client: apiClient},
+		Prompts:   prompts.Deps{Client: apiClient, ListCursor: cursors.ListCursor},
 	})
 	hooks := callLogHooks(d.Logger)
 	notifier.AddHooks(hooks)
