@@ -56,15 +56,11 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 	if err != nil {
 		return nil, err
 	}
+	// ListIncidentsData also reads the bare array of rows the data-models
+	// page's paginated envelope shows.
 	env, err := decodeData[ListIncidentsData](opListIncidents, res)
 	if err != nil {
-		// The data-models page shows a paginated envelope whose data is the
-		// bare array of rows; accept that shape too.
-		arr, arrErr := decodeData[[]IncidentSummary](opListIncidents, res)
-		if arrErr != nil {
-			return nil, err
-		}
-		env = Envelope[ListIncidentsData]{Data: ListIncidentsData{Incidents: arr.Data}, Pagination: arr.Pagination, Meta: arr.Meta}
+		return nil, err
 	}
 	p := c.incidentPage(env)
 	if !page.IsZero() {
