@@ -75,14 +75,21 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 // allowlist, takes the next-page position from wherever the API put it, and
 // notes the answer's rows in that position (Seen).
 func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
-	p := &IncidentPage{Incidents: make([]IncidentSummary, 0, len(env.Data.Incidents)), Meta: env.Meta}
+	p := &IncidentPage{Incidents: env.Data.Incidents, Meta: env.Meta}
 	for i := range env.Data.Incidents {
 		env.Data.Incidents[i].inferSource()
 	}
-	for _, inc := range env.Data.Incidents {
-		if c.workspaceAllowed(inc.WorkspaceID) {
-			p.Incidents = append(p.Incidents, inc)
+	if len(c.allow) > 0 {
+		// A new slice: the caller still reads every row for Seen and repeats.
+		p.Incidents = make([]IncidentSummary, 0, len(env.Data.Incidents))
+		for _, inc := range env.Data.Incidents {
+			if c.workspaceAllowed(inc.WorkspaceID) {
+				p.Incidents = append(p.Incidents, inc)
+			}
 		}
+	}
+	if p.Incidents == nil {
+		p.Incidents = []IncidentSummary{}
 	}
 	p.Next.WorkspacePageTokens = c.allowedTokens(env.Data.WorkspacePageTokens)
 	hasMore := len(env.Data.WorkspacePageTokens) > 0
