@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
 )
 
 // resultSize adds up the sizes of tools/call results: the whole
