@@ -5,7 +5,7 @@
 // ratio, and its target with PASS or MISS. A summary at the top repeats the
 // targets of issue 13 ("fast where the agent waits") in the issue's order.
 //
-//	go run ./cmd/contraforce-bench            # the full run (about 2–3 minutes on 2 cores)
+//	go run ./cmd/contraforce-bench            # the full run (about 4 minutes on 2 cores)
 //	go run ./cmd/contraforce-bench --quick    # a smoke run: fewer iterations, under a minute
 //	go run ./cmd/contraforce-bench --out bench.md
 //	go run ./cmd/contraforce-bench --only http --server ./contraforce-mcp.prof   # one phase, a given build
