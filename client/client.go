@@ -268,7 +268,7 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, de
 	// echo the credential into a result, an error or a log.
 	res := &result{status: resp.StatusCode, header: scrub.header(resp.Header), scrub: scrub, write: cl.kind != readCall}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody+1))
+		res.body, err = readAll(resp.Body, maxSuccessBody+1)
 		if err == nil && len(res.body) > maxSuccessBody {
 			err = &permanentError{fmt.Errorf("the answer is larger than %d MiB", maxSuccessBody>>20)}
 		}
@@ -322,7 +322,7 @@ func (c *Client) logAttempt(ctx context.Context, cl call, n, status int, request
 // the X-Request-Id header when the body has none.
 func decodeData[T any](op string, res *result) (Envelope[T], error) {
 	var env Envelope[T]
-	if err := json.Unmarshal(res.body, &env); err != nil {
+	if err := unmarshal(res.body, &env); err != nil {
 		return env, res.scrub.err(decodeError(op, res, err))
 	}
 	env.Meta.RequestID = firstNonEmpty(env.Meta.RequestID, res.header.Get(requestIDHeader))
@@ -336,16 +336,14 @@ func decodeData[T any](op string, res *result) (Envelope[T], error) {
 func decodeError(op string, res *result, err error) error {
 	ct := res.header.Get("Content-Type")
 	var out error
-	var typeErr *json.UnmarshalTypeError
-	switch {
+	switch mismatch := typeMismatch(err, res.scrub); {
 	case !json.Valid(res.body):
 		// Scrubbed whole before snippet cuts it.
 		body := res.body[:min(len(res.body), maxErrorBody+res.scrub.margin())]
 		out = fmt.Errorf("%s: the API answered HTTP %d with a body that is not JSON (%s): %q; check BaseURL",
 			op, res.status, firstNonEmpty(ct, "no content type"), snippet(res.scrub.bytes(body), ct, res.scrub))
-	case errors.As(err, &typeErr):
-		out = fmt.Errorf("%s: the API answered HTTP %d with JSON of an unexpected shape: member %q is a JSON %s where %s was expected: %w",
-			op, res.status, res.scrub.string(typeErr.Field), typeErr.Value, typeErr.Type, err)
+	case mismatch != "":
+		out = fmt.Errorf("%s: the API answered HTTP %d with JSON of an unexpected shape: %s: %w", op, res.status, mismatch, err)
 	default:
 		out = fmt.Errorf("%s: the API answered HTTP %d with JSON of an unexpected shape: %w", op, res.status, err)
 	}
