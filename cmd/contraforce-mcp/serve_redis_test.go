@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +23,7 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/redis/go-redis/v9"
+	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/resources"
@@ -347,4 +355,113 @@ func TestReplicasWithoutRedis(t *testing.T) {
 		members, _ := mr.ZMembers("contraforce-mcp:sessions:tenant-a")
 		return len(members) == 2
 	})
+}
+
+// TestDeployRedisManifests: the Kubernetes manifests give the replicas the
+// Redis of redis/ (the Deployment's CONTRAFORCE_REDIS names its Service and
+// port, with the password from its Secret), which only the replicas reach
+// and which the replicas' Service does not select.
+func TestDeployRedisManifests(t *testing.T) {
+	m := readManifests(t)
+	if !slices.Contains(m["Kustomization"].Resources, "redis") {
+		t.Fatal("kustomization.yaml does not include redis/")
+	}
+	docs := map[string]map[string]any{}
+	raw, err := os.ReadFile(filepath.Join(k8sDir, "redis", "redis.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	for {
+		var d map[string]any
+		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		docs[d["kind"].(string)] = d
+	}
+	var kust struct {
+		Resources []string `yaml:"resources"`
+	}
+	if b, err := os.ReadFile(filepath.Join(k8sDir, "redis", "kustomization.yaml")); err != nil || yaml.Unmarshal(b, &kust) != nil ||
+		!slices.Equal(kust.Resources, []string{"redis.yaml"}) {
+		t.Fatalf("redis/kustomization.yaml: %v %v", kust.Resources, err)
+	}
+	dig := func(v any, path ...any) any {
+		for _, p := range path {
+			switch k := p.(type) {
+			case string:
+				v = v.(map[string]any)[k]
+			case int:
+				v = v.([]any)[k]
+			}
+		}
+		return v
+	}
+
+	args, env, _ := container(t, m)
+	sc, code := parseServeFlags(args[1:], io.Discard, func(k string) string { return env[k] })
+	if code != -1 || sc.Redis == "" {
+		t.Fatalf("the Deployment gives serve no --redis (CONTRAFORCE_REDIS): %q", sc.Redis)
+	}
+	u, err := url.Parse(sc.Redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := docs["Service"]
+	if u.Scheme != "redis" || u.Hostname() != dig(svc, "metadata", "name") || u.Port() != fmt.Sprint(dig(svc, "spec", "ports", 0, "port")) {
+		t.Errorf("CONTRAFORCE_REDIS %q does not name the Redis Service %v", sc.Redis, dig(svc, "metadata", "name"))
+	}
+	if pw, _ := u.User.Password(); pw != "$(REDIS_PASSWORD)" {
+		t.Errorf("CONTRAFORCE_REDIS's password is %q, want the Secret's, by $(REDIS_PASSWORD)", pw)
+	}
+	var deploy struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						Env []struct {
+							Name      string `yaml:"name"`
+							ValueFrom struct {
+								SecretKeyRef struct{ Name, Key string } `yaml:"secretKeyRef"`
+							} `yaml:"valueFrom"`
+						} `yaml:"env"`
+					} `yaml:"containers"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+		} `yaml:"spec"`
+	}
+	b, _ := os.ReadFile(filepath.Join(k8sDir, "deployment.yaml"))
+	if err := yaml.Unmarshal(b, &deploy); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range deploy.Spec.Template.Spec.Containers[0].Env {
+		ref := e.ValueFrom.SecretKeyRef
+		found = found || e.Name == "REDIS_PASSWORD" && ref.Name == dig(docs["Secret"], "metadata", "name") && ref.Key == "password"
+	}
+	if !found {
+		t.Error("REDIS_PASSWORD does not come from the Redis Secret's password")
+	}
+
+	// The replicas' Service must not select the Redis pods, and only the
+	// replicas' pods may reach Redis.
+	var service map[string]any
+	if b, err := os.ReadFile(filepath.Join(k8sDir, "service.yaml")); err != nil || yaml.Unmarshal(b, &service) != nil {
+		t.Fatalf("service.yaml: %v", err)
+	}
+	redisLabels := dig(docs["Deployment"], "spec", "template", "metadata", "labels").(map[string]any)
+	selector := dig(service, "spec", "selector").(map[string]any)
+	matches := len(selector) > 0
+	for k, v := range selector {
+		matches = matches && redisLabels[k] == v
+	}
+	if len(selector) == 0 || matches {
+		t.Errorf("the contraforce-mcp Service's selector %v selects the Redis pods (labels %v)", selector, redisLabels)
+	}
+	from := dig(docs["NetworkPolicy"], "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels").(map[string]any)
+	if from["app.kubernetes.io/name"] != "contraforce-mcp" || len(from) != 1 {
+		t.Errorf("the Redis NetworkPolicy admits %v, want the contraforce-mcp pods only", from)
+	}
 }
