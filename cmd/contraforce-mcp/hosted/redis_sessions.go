@@ -195,6 +195,12 @@ func (g *registry) share(res *reservation) error {
 			continue
 		}
 		if !asked {
+			// One reservation per tenant waits on the others at a time: a
+			// tenant flooding initialize at its limit holds no more.
+			if !g.wait(tenant.Name) {
+				return sharedLimitError(tenant.Name, g.maxPerTenant)
+			}
+			defer g.unwait(tenant.Name)
 			r.requestEviction(tenant.Name)
 			asked = true
 		}
@@ -203,6 +209,27 @@ func (g *registry) share(res *reservation) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// wait marks the tenant as waiting for another replica's eviction; false
+// if a reservation of the tenant already is.
+func (g *registry) wait(tenant string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.waiting == nil {
+		g.waiting = map[string]bool{}
+	}
+	if g.waiting[tenant] {
+		return false
+	}
+	g.waiting[tenant] = true
+	return true
+}
+
+func (g *registry) unwait(tenant string) {
+	g.mu.Lock()
+	delete(g.waiting, tenant)
+	g.mu.Unlock()
 }
 
 // commit marks a reservation's lease as counted: renewals keep it.

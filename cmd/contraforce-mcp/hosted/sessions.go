@@ -151,6 +151,9 @@ type registry struct {
 	// leases are this replica's leases by id (with shared only): counted
 	// once the shared count has taken them.
 	leases map[string]*leaseState
+	// waiting are the tenants with a reservation waiting for another
+	// replica to end an idle session (redis_sessions.go).
+	waiting map[string]bool
 }
 
 // leaseState is one lease of a reservation or session.
