@@ -114,8 +114,8 @@ done
 # connection error or timeout. X-Upstream (which replica answered) is for
 # the driver only.
 nginx_port=$(free_port)
-mkdir -p "$work/tmp"
-chmod 777 "$work/tmp"
+mkdir -p "$work/nginx-temp"
+chmod 777 "$work/nginx-temp"
 cat >"$work/nginx.conf" <<EOF
 worker_processes 1;
 pid $work/nginx.pid;
@@ -123,11 +123,11 @@ error_log $work/nginx-error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
+  client_body_temp_path $work/nginx-temp/body;
+  proxy_temp_path $work/nginx-temp/proxy;
+  fastcgi_temp_path $work/nginx-temp/fastcgi;
+  uwsgi_temp_path $work/nginx-temp/uwsgi;
+  scgi_temp_path $work/nginx-temp/scgi;
   upstream contraforce-mcp {
     hash \$http_authorization consistent;
 $servers    keepalive 32;
