@@ -157,7 +157,7 @@ func (c *Client) judge(ctx context.Context, cl call, res *result, st *traceState
 	landed := res != nil && res.status >= 200 && res.status < 300
 	switch {
 	case err != nil && landed && cl.kind == unsafeWrite:
-		return verdict{err: fmt.Errorf("%s: the API answered HTTP %d, so it was applied, but the answer could not be read; do not send it again: %w", cl.op, res.status, err)}
+		return verdict{err: fmt.Errorf("%s: the API answered HTTP %d, so it was applied, but the answer could not be read; do not send it again: %w (%w)", cl.op, res.status, err, ErrAcceptedUnreadable)}
 	case err != nil && ctx.Err() != nil:
 		// The caller gave up: return at once, and say so for a write that
 		// may already have landed.

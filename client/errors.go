@@ -66,3 +66,8 @@ type APIError struct {
 // request was sent. Such a write is never retried automatically; the caller
 // must look before trying again.
 var ErrOutcomeUnknown = errors.New("outcome unknown: the request was sent but no answer came back; it may or may not have been applied")
+
+// ErrAcceptedUnreadable is matched by the error of a write the API accepted
+// (it answered 2xx) whose answer could not be read: the write was applied,
+// and must not be sent again.
+var ErrAcceptedUnreadable = errors.New("the API accepted the request, but its answer could not be read")
