@@ -31,11 +31,12 @@ func (ConfirmPolicy) Values() []ConfirmPolicy {
 // confirmID keys the confirmation among a call's input requests.
 const confirmID = "confirm_close"
 
-// confirmSchema is the form the human answers: one checkbox.
+// confirmSchema is the form the human answers: one checkbox, worded for
+// any change (closures, batches, response actions).
 var confirmSchema = map[string]any{
 	"type": "object",
 	"properties": map[string]any{
-		"confirm": map[string]any{"type": "boolean", "title": "Close the incident", "description": "Tick to close it as described."},
+		"confirm": map[string]any{"type": "boolean", "title": "Confirm", "description": "Tick to make the change described above."},
 	},
 	"required": []string{"confirm"},
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -33,6 +34,9 @@ type Session struct {
 	// OnBehalfOf is the user an OAuth access token named (nil otherwise):
 	// comments name them beside the agent, and the audit log records them.
 	OnBehalfOf *User
+	// ResponseActions is the operator's switch for response actions
+	// (run_gamebook): off unless enabled, whatever the scopes.
+	ResponseActions bool
 }
 
 // Deps are what the handlers need, passed explicitly so that the hosted
@@ -77,6 +81,18 @@ type Tool struct {
 	// Schemas reflects the input and output structs (the validator's view
 	// of them, and the README reference's).
 	Schemas func() (in, out *schema.Schema, err error)
+	// ResponseAction marks a tool that acts on the world beyond ContraForce
+	// (isolating a host, disabling an account): offered only to a session
+	// whose operator enabled response actions.
+	ResponseAction bool
+}
+
+// Offered reports whether the session may use the tool: its scope is one
+// of the session's, a write needs a session that is not read-only, and a
+// response action one whose operator enabled them.
+func (t Tool) Offered(sess *Session) bool {
+	return slices.Contains(sess.Scopes, t.Scope) && (t.ReadOnly() || !sess.ReadOnly) &&
+		(!t.ResponseAction || sess.ResponseActions)
 }
 
 // ReadOnly reports whether the tool only reads.
@@ -98,6 +114,8 @@ type spec[In, Out any] struct {
 	handle func(ctx context.Context, in In) (Out, error)
 	// text renders the result for clients that read only text content.
 	text func(Out) string
+	// responseAction: see Tool.ResponseAction.
+	responseAction bool
 }
 
 // newTool declares the tool with its input and output schemas, and wraps
@@ -158,7 +176,7 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 		}
 		return render(res, s.text)
 	}
-	return Tool{Def: def, Scope: s.scope, Handler: handler, Schemas: reflected}
+	return Tool{Def: def, Scope: s.scope, Handler: handler, Schemas: reflected, ResponseAction: s.responseAction}
 }
 
 // render returns the structured result and its short text rendering, both

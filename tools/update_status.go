@@ -130,6 +130,14 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 		if policy == "" {
 			policy = ConfirmAuto
 		}
+		// whoami's check (issue 12): nobody is asked to confirm a closure
+		// that the service account's role would make ContraForce refuse.
+		if policy != ConfirmNever {
+			if why := roleRefusal(ctx, sess, ref.WorkspaceID); why != "" {
+				return out, refuse("Not closed: %s, so ContraForce would refuse the closure; incident %s is unchanged. "+
+					"Call whoami to see where this server may change incidents.", why, ref.IncidentID)
+			}
+		}
 		err := confirm(ctx, policy, closeQuestion(before.Incident, out, predicted))
 		if errors.Is(err, errDeclined) {
 			return out, refuse("Not closed: the user declined to confirm, so incident %s is unchanged (status %s). Ask the user how to proceed.",

@@ -110,7 +110,7 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 func allowed(s surface, sess *tools.Session, name string) bool {
 	for _, t := range s.Tools {
 		if t.Def.Name == name {
-			return slices.Contains(sess.Scopes, t.Scope) && (t.ReadOnly() || !sess.ReadOnly)
+			return t.Offered(sess)
 		}
 	}
 	return false
