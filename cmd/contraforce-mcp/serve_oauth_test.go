@@ -483,7 +483,7 @@ func TestOAuthProtectedResourceMetadata(t *testing.T) {
 	wantAS := []string{good.url, other.url}
 	slices.Sort(wantAS)
 	if md.Resource != oauthResource || !slices.Equal(md.AuthorizationServers, wantAS) ||
-		!slices.Equal(md.ScopesSupported, []string{"incidents:read", "incidents:write", "incidents:comments"}) ||
+		!slices.Equal(md.ScopesSupported, []string{"incidents:read", "incidents:write", "incidents:comments", "gamebooks:read", "gamebooks:run"}) ||
 		!slices.Equal(md.BearerMethodsSupported, []string{"header"}) {
 		t.Errorf("metadata %+v", md)
 	}

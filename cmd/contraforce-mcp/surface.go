@@ -49,6 +49,7 @@ func newSurface(d surfaceDeps) surface {
 			prompts.CloseIncident(d.Prompts),
 			prompts.TriageIncident(d.Prompts),
 			prompts.ShiftHandoff(d.Prompts),
+			prompts.RespondToIncident(d.Prompts),
 		},
 	}
 }

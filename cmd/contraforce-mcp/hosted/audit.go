@@ -63,8 +63,10 @@ type AuditRecord struct {
 	Client    *AuditClient   `json:"client,omitempty"`
 	Tool      string         `json:"tool"`
 	Incident  *AuditIncident `json:"incident,omitempty"`
-	Change    *AuditChange   `json:"change,omitempty"`
-	DryRun    bool           `json:"dryRun"`
+	// Incidents are a batch's (bulk_update), each with what came of it.
+	Incidents []AuditIncident `json:"incidents,omitempty"`
+	Change    *AuditChange    `json:"change,omitempty"`
+	DryRun    bool            `json:"dryRun"`
 	// Outcome is "ok", "error" (with ErrorCode and Error) or "unknown" (the
 	// write was sent and no answer came back: it may have been applied).
 	Outcome      string  `json:"outcome"`
@@ -89,6 +91,9 @@ type AuditIncident struct {
 	WorkspaceID string `json:"workspaceId,omitempty"`
 	Source      string `json:"source,omitempty"`
 	IncidentID  string `json:"incidentId,omitempty"`
+	// Result and Reason are a batch item's: accepted, forbidden (why), unknown.
+	Result string `json:"result,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // AuditChange is what the call asked to change. The comment is kept as the
@@ -102,12 +107,19 @@ type AuditChange struct {
 	ClassificationReason string `json:"classificationReason,omitempty"`
 	AssigneeUserID       string `json:"assigneeUserId,omitempty"`
 	AssigneeEmail        string `json:"assigneeEmail,omitempty"`
-	UpdateTicket         bool   `json:"updateTicket,omitempty"`
-	TicketID             string `json:"ticketId,omitempty"`
-	Comment              string `json:"comment,omitempty"`
-	CommentLength        int    `json:"commentLength,omitempty"`
-	CommentSHA256        string `json:"commentSha256,omitempty"`
-	CommentTruncated     bool   `json:"commentTruncated,omitempty"`
+	RemoveAssignee       bool   `json:"removeAssignee,omitempty"`
+	// GamebookID and Playbooks name a response action (run_gamebook): the
+	// proposed gamebook and its actions chosen (comma-separated ids);
+	// GamebookRunID the run the API created.
+	GamebookID       string `json:"gamebookId,omitempty"`
+	Playbooks        string `json:"playbooks,omitempty"`
+	GamebookRunID    string `json:"gamebookRunId,omitempty"`
+	UpdateTicket     bool   `json:"updateTicket,omitempty"`
+	TicketID         string `json:"ticketId,omitempty"`
+	Comment          string `json:"comment,omitempty"`
+	CommentLength    int    `json:"commentLength,omitempty"`
+	CommentSHA256    string `json:"commentSha256,omitempty"`
+	CommentTruncated bool   `json:"commentTruncated,omitempty"`
 }
 
 // maxAuditComment bounds the comment text kept in a record.
@@ -156,6 +168,10 @@ func (a *Auditor) record(ctx context.Context, req mcp.CallToolRequest, res *mcp.
 	r.SessionID, r.Client = callerOf(ctx, req)
 	args := req.GetArguments()
 	r.Incident, r.Change, r.DryRun = describeArgs(args)
+	r.Incidents = batchOf(args, res)
+	if id := structuredString(res, "runId"); id != "" && r.Change != nil {
+		r.Change.GamebookRunID = clip(id, 200)
+	}
 
 	last, wrote := rec.last()
 	if wrote {
@@ -222,6 +238,17 @@ func describeArgs(args map[string]any) (*AuditIncident, *AuditChange, bool) {
 		TicketID: clip(str("ticketId"), 200),
 	}
 	c.UpdateTicket, _ = args["updateTicket"].(bool)
+	c.RemoveAssignee, _ = args["removeAssignee"].(bool)
+	c.GamebookID = clip(str("gamebookId"), 200)
+	if ids, ok := args["playbookIds"].([]any); ok {
+		var parts []string
+		for _, id := range ids {
+			if s, ok := id.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		c.Playbooks = clip(strings.Join(parts, ","), 2000)
+	}
 	comment := str("comment")
 	if comment == "" {
 		comment = str("content")
@@ -240,16 +267,55 @@ func describeArgs(args map[string]any) (*AuditIncident, *AuditChange, bool) {
 }
 
 // structuredRequestID reads requestId from a tool's structured result.
-func structuredRequestID(res *mcp.CallToolResult) string {
+func structuredRequestID(res *mcp.CallToolResult) string { return structuredString(res, "requestId") }
+
+// structuredString reads a string member of a tool's structured result.
+func structuredString(res *mcp.CallToolResult, key string) string {
+	if res == nil || res.StructuredContent == nil {
+		return ""
+	}
 	raw, err := json.Marshal(res.StructuredContent)
 	if err != nil {
 		return ""
 	}
-	var v struct {
-		RequestID string `json:"requestId"`
-	}
+	var v map[string]any
 	_ = json.Unmarshal(raw, &v)
-	return v.RequestID
+	s, _ := v[key].(string)
+	return s
+}
+
+// maxAuditBatch bounds the incidents one record lists.
+const maxAuditBatch = 100
+
+// batchOf lists a batch's incidents: from the structured result, which
+// says what came of each, else from the arguments ("incidents").
+func batchOf(args map[string]any, res *mcp.CallToolResult) []AuditIncident {
+	list, ok := args["incidents"].([]any)
+	if !ok {
+		return nil
+	}
+	if res != nil && !res.IsError && res.StructuredContent != nil {
+		if raw, err := json.Marshal(res.StructuredContent); err == nil {
+			var v struct {
+				Incidents []AuditIncident `json:"incidents"`
+			}
+			if json.Unmarshal(raw, &v) == nil && len(v.Incidents) > 0 {
+				list = nil
+				for _, inc := range v.Incidents {
+					list = append(list, map[string]any{"workspaceId": inc.WorkspaceID, "source": inc.Source,
+						"incidentId": inc.IncidentID, "result": inc.Result, "reason": inc.Reason})
+				}
+			}
+		}
+	}
+	var out []AuditIncident
+	for _, item := range list[:min(len(list), maxAuditBatch)] {
+		m, _ := item.(map[string]any)
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		out = append(out, AuditIncident{WorkspaceID: clip(str("workspaceId"), 200), Source: clip(str("source"), 50),
+			IncidentID: clip(str("incidentId"), 200), Result: clip(str("result"), 20), Reason: clip(str("reason"), 300)})
+	}
+	return out
 }
 
 // resultText joins a result's text contents.
