@@ -38,7 +38,8 @@ func newEnv(t *testing.T) *env {
 	srv := server.NewMCPServer("test", "0.0.0",
 		resources.NewCompleter(resources.Deps{Client: getClient}).ServerOptions()...)
 	d := prompts.Deps{Client: getClient}
-	for _, p := range []prompts.Prompt{prompts.CloseIncident(d), prompts.TriageIncident(d), prompts.ShiftHandoff(d)} {
+	for _, p := range []prompts.Prompt{prompts.CloseIncident(d), prompts.TriageIncident(d), prompts.ShiftHandoff(d),
+		prompts.RespondToIncident(d)} {
 		srv.AddPrompt(p.Def, p.Handler)
 	}
 	c, err := mcpclient.NewInProcessClient(srv)
