@@ -97,6 +97,7 @@ func (e *Emulator) proposals(rec *record) []client.Gamebook {
 					EntityID: en.ID, Name: spec.name, Description: spec.description, EntityType: spec.entityType,
 					AffectedEntity: en.Name(), IsRecommended: !spec.admin || rec.severity == client.SeverityHigh,
 					Status: "Pending", Sequence: len(gb.Playbooks) + 1, Parameters: map[string]any{}, IsAdminRequired: spec.admin,
+					ModificationDate: new(wireTime(at)),
 				})
 				gb.IsAdminRequired = gb.IsAdminRequired || spec.admin
 			}
@@ -137,6 +138,7 @@ func (e *Emulator) seedRuns() {
 			if p.IsRecommended {
 				p.ID, p.Status, p.Sequence = hashGUID("run", p.ID), "Success", len(kept)+1
 				p.StartingDate, p.FinishingDate, p.ExecutionTime = new(wireTime(at)), new(wireTime(at.Add(time.Minute))), new("00:01:00")
+				p.ModificationDate = p.FinishingDate
 				kept = append(kept, p)
 			}
 		}
@@ -304,7 +306,7 @@ func (e *Emulator) handleSubmitGamebook(w http.ResponseWriter, r *http.Request, 
 			ID: fmt.Sprintf("9a3e0000-0000-4000-8001-%08x%04x", n, i), ReferenceID: playbookRef(ref.WorkspaceID, specs[i].name),
 			EntityID: en.ID, Name: specs[i].name, Description: specs[i].description, EntityType: specs[i].entityType,
 			AffectedEntity: en.Name(), Status: map[bool]string{true: "PendingApproval", false: "Success"}[approval],
-			Sequence: p.Sequence, Parameters: map[string]any{}, IsAdminRequired: specs[i].admin,
+			Sequence: p.Sequence, Parameters: map[string]any{}, IsAdminRequired: specs[i].admin, ModificationDate: new(wireTime(now)),
 		}
 		if !approval {
 			pb.StartingDate, pb.FinishingDate, pb.ExecutionTime = new(wireTime(now)), new(wireTime(now)), new("00:00:01")
