@@ -167,8 +167,9 @@ func checkAssignee(ctx context.Context, api *client.Client, in AssignInput, work
 		return "", refuse("Not assigned: %s is deactivated and cannot be assigned. Call list_users to find who can.", requested(in))
 	}
 	if !slices.ContainsFunc(users[i].RoleAssignments, func(ra client.RoleAssignment) bool { return strings.EqualFold(ra.WorkspaceID, workspaceID) }) {
-		return fmt.Sprintf("%s has no role on this incident's workspace, so they may not be able to see or work it; "+
-			"list_users with workspaceId shows who has one.", requested(in)), nil
+		u := users[i]
+		return fmt.Sprintf("%s <%s> has no role on this incident's workspace, so they may not be able to see or work it; "+
+			"list_users with workspaceId shows who has one.", resources.Clean(u.DisplayName, 100), resources.Clean(u.Email, 320)), nil
 	}
 	return "", nil
 }

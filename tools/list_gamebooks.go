@@ -169,8 +169,11 @@ func renderGamebooks(o ListGamebooksOutput) string {
 			if p.Recommended {
 				b.WriteString(", recommended")
 			}
-			if p.Approval {
+			switch {
+			case p.Approval && g.State == stateProposed:
 				b.WriteString(", needs an Owner's approval")
+			case p.Approval:
+				b.WriteString(", high-impact")
 			}
 			b.WriteString(")")
 		}
