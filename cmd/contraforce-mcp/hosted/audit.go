@@ -67,8 +67,10 @@ type AuditRecord struct {
 	Incidents []AuditIncident `json:"incidents,omitempty"`
 	Change    *AuditChange    `json:"change,omitempty"`
 	DryRun    bool            `json:"dryRun"`
-	// Outcome is "ok", "error" (with ErrorCode and Error) or "unknown" (the
-	// write was sent and no answer came back: it may have been applied).
+	// Outcome is "ok", "error" (with ErrorCode and Error), "unknown" (the
+	// write was sent and no answer came back: it may have been applied) or
+	// "input_required" (the human was asked to confirm; nothing changed yet,
+	// and the call that carries the answer has its own record).
 	Outcome      string  `json:"outcome"`
 	ErrorCode    string  `json:"errorCode,omitempty"`
 	Error        string  `json:"error,omitempty"`
@@ -182,6 +184,8 @@ func (a *Auditor) record(ctx context.Context, req mcp.CallToolRequest, res *mcp.
 		r.Outcome, r.Error = "error", clip(err.Error(), 500)
 	case res == nil:
 		r.Outcome = "error"
+	case res.ResultType == mcp.ResultTypeInputRequired:
+		r.Outcome = "input_required"
 	case !res.IsError:
 		r.Outcome = "ok"
 		if id := structuredRequestID(res); id != "" {
