@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/client/emulator"
@@ -143,5 +145,51 @@ func TestTenantCannotWriteAcrossItsBounds(t *testing.T) {
 				t.Errorf("%d submissions reached the API", n)
 			}
 		})
+	}
+}
+
+// TestOAuthStepUpForResponseActions: an OAuth token without gamebooks:run
+// calling run_gamebook on a tenant that enabled response actions is asked
+// to step up for that scope; on a tenant that did not, no scope would help,
+// so none is asked for.
+func TestOAuthStepUpForResponseActions(t *testing.T) {
+	good, other := newTestIssuer(t, false), newTestIssuer(t, false)
+	h := startServe(t, func(sc *serveConfig) {
+		sc.TenantsJSON = fmt.Sprintf(`{"tenants": [
+			{"name": "tenant-a", "clientId": %q, "clientSecretEnv": "SECRET_A", "responseActions": true,
+			 "scopes": ["incidents:read", "incidents:write", "incidents:comments", "gamebooks:read", "gamebooks:run"],
+			 "oauth": {"issuer": %q, "claim": "tid", "values": ["contoso"]}},
+			{"name": "tenant-n", "clientId": %q, "clientSecretEnv": "SECRET_A",
+			 "scopes": ["incidents:read", "incidents:write", "incidents:comments", "gamebooks:read", "gamebooks:run"],
+			 "oauth": {"issuer": %q, "claim": "tid", "values": ["noresponse"]}},
+			{"name": "tenant-b", "clientId": %q, "clientSecretEnv": "SECRET_B", "oauth": {"issuer": %q}}]}`,
+			tenantAClientID, good.url, tenantAClientID, good.url, tenantBClientID, other.url)
+		sc.OAuth = oauthConfig{Resource: oauthResource, FetchTimeout: 3 * time.Second, KeyRefresh: time.Hour}
+	})
+	h.grantGamebooks()
+	ref := h.openIn(emulator.WorkspaceOwnerID, client.SourceDefenderXDR, 0)
+	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"run_gamebook","arguments":{"workspaceId":%q,"source":%q,"incidentId":%q,"gamebookId":"x","dryRun":true}}}`,
+		ref.WorkspaceID, ref.Source, ref.IncidentID)
+	for _, tc := range []struct {
+		tid     string
+		stepUp  bool
+		wantScp string
+	}{
+		{"contoso", true, `scope="incidents:read gamebooks:run", error="insufficient_scope"`},
+		{"noresponse", false, ""},
+	} {
+		token := good.token(func(c map[string]any) { c["scope"], c["tid"] = "incidents:read", tc.tid })
+		sid := h.openStreamable(t, token)
+		resp := h.do(t, http.MethodPost, "/mcp", token, body, map[string]string{server.HeaderKeySessionID: sid})
+		got := resp.Header.Get("WWW-Authenticate")
+		if tc.stepUp && (resp.StatusCode != http.StatusForbidden || !strings.Contains(got, tc.wantScp)) {
+			t.Errorf("%s: %d %q, want 403 asking for gamebooks:run", tc.tid, resp.StatusCode, got)
+		}
+		if !tc.stepUp && resp.StatusCode == http.StatusForbidden {
+			t.Errorf("%s: asked to step up (%q) for a tool the tenant does not offer", tc.tid, got)
+		}
+	}
+	if n := h.emu.Stats().Requests[emulator.EndpointSubmitGamebook]; n != 0 {
+		t.Errorf("%d submissions", n)
 	}
 }
