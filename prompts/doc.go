@@ -5,10 +5,15 @@
 //     verdict, a closing comment that cites the evidence, the human's
 //     confirmation and the update_status call with its exact arguments;
 //   - triage_incident (workspaceId, source, incidentId): assessment,
-//     priority and next steps, read-only (get_incident is the only tool it
-//     allows);
+//     priority and next steps, read-only (it allows get_incident, and
+//     find_related_incidents, which it calls before recommending a verdict);
 //   - shift_handoff (optional workspaceId, optional hours, default 12): a
 //     hand-off of the New and Active incidents created during the shift.
+//   - respond_to_incident (workspaceId, source, incidentId): choosing one of
+//     the gamebooks ContraForce proposes and its actions, the dry run of
+//     run_gamebook, the user's agreement, then the run (which the user
+//     confirms again in the client); it embeds the proposals, fenced as
+//     untrusted like the incident, and is offered only where run_gamebook is.
 //
 // The texts are Markdown files in texts/, embedded in the binary and
 // rendered with text/template, so they can be reviewed as prose. The allowed
@@ -37,5 +42,6 @@
 // its message is the sentence an agent or operator acts on.
 //
 // Prompt.Tools and Prompt.Writes let the registry hide a prompt from a
-// session that cannot use its tools (close_incident from a read-only one).
+// session that cannot use its tools (close_incident from a read-only one,
+// respond_to_incident wherever response actions are off).
 package prompts

@@ -541,6 +541,46 @@ func TestIncidentTextIsSanitized(t *testing.T) {
 			if bad := unsafeRunes(text) + unsafeJSON(raw); bad != "" {
 				t.Errorf("list_incidents: %s", bad)
 			}
+			// The tools that show other incidents, entities and gamebooks.
+			args := hostileArgs(ref.WorkspaceID, ref.Source, ref.IncidentID, nil)
+			var proposal string
+			for _, tool := range []string{"find_related_incidents", "list_gamebooks"} {
+				res, text, err = r.call(t, tool, args)
+				if err != nil || res.IsError {
+					t.Fatalf("%s: %v %.300q", tool, err, text)
+				}
+				raw, _ = json.Marshal(res.StructuredContent)
+				if bad := unsafeRunes(text) + unsafeJSON(raw); bad != "" {
+					t.Errorf("%s: %s", tool, bad)
+				}
+				if tool == "list_gamebooks" {
+					var out tools.ListGamebooksOutput
+					_ = json.Unmarshal(raw, &out)
+					if len(out.Gamebooks) > 0 {
+						proposal = out.Gamebooks[0].GamebookID
+					}
+				}
+			}
+			dry := []struct {
+				tool string
+				args map[string]any
+			}{{"bulk_update", map[string]any{"incidents": []any{args}, "status": "Active", "dryRun": true}}}
+			if proposal != "" {
+				dry = append(dry, struct {
+					tool string
+					args map[string]any
+				}{"run_gamebook", hostileArgs(ref.WorkspaceID, ref.Source, ref.IncidentID, map[string]any{"gamebookId": proposal, "dryRun": true})})
+			}
+			for _, d := range dry {
+				res, text, err = r.call(t, d.tool, d.args)
+				if err != nil || res.IsError {
+					t.Fatalf("%s dry run: %v %.300q", d.tool, err, text)
+				}
+				raw, _ = json.Marshal(res.StructuredContent)
+				if bad := unsafeRunes(text) + unsafeJSON(raw); bad != "" {
+					t.Errorf("%s dry run: %s", d.tool, bad)
+				}
+			}
 
 			// Resources.
 			for _, uri := range []string{resources.IncidentURI(ref), resources.CommentsURI(ref), resources.EvidenceURI(ref)} {
@@ -564,7 +604,7 @@ func TestIncidentTextIsSanitized(t *testing.T) {
 			}
 
 			// Prompts.
-			for _, name := range []string{"triage_incident", "close_incident"} {
+			for _, name := range []string{"triage_incident", "close_incident", "respond_to_incident"} {
 				req := mcp.GetPromptRequest{}
 				req.Params.Name = name
 				req.Params.Arguments = map[string]string{"workspaceId": ref.WorkspaceID, "source": string(ref.Source), "incidentId": ref.IncidentID}
