@@ -2,8 +2,8 @@ package tools_test
 
 import (
 	"maps"
-	"slices"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
