@@ -66,6 +66,9 @@ func gamebookCase(t *testing.T, c *mcpclient.Client, ref client.IncidentRef) map
 // it ran only when exactly one run exists, that it may have run when the
 // answer was lost, and that it failed only when none exists.
 func TestGamebookNeverSubmittedTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the gamebook fault suite takes a few seconds")
+	}
 	for _, tc := range []struct {
 		name   string
 		faults []emulator.Fault
@@ -157,6 +160,9 @@ func TestGamebookNeverSubmittedTwice(t *testing.T) {
 // the comment once; a lost answer is reported as possibly applied; and no
 // comment is ever posted twice.
 func TestBulkNeverHalfAppliedReportedDone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the bulk fault suite takes a few seconds")
+	}
 	rig := newFaultRig(t, nil)
 	c := rig.session(t, "bulk-agent")
 	refs := writableRefs(t, rig.emu, 12)
