@@ -147,7 +147,8 @@ func findRelated(ctx context.Context, d Deps, in FindRelatedInput) (FindRelatedO
 		lookups = []*lookup{{kind: string(in.EntityKind), key: strings.TrimSpace(in.Entity)}}
 	}
 	if in.Entity == "" || in.Window == "" {
-		detail, err := api.GetIncident(ctx, ref, true)
+		// The entities need the details; the default window only the creation time.
+		detail, err := api.GetIncident(ctx, ref, in.Entity == "")
 		if err != nil {
 			return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 		}

@@ -113,6 +113,7 @@ func runGamebook(ctx context.Context, d Deps, in RunGamebookInput) (RunGamebookO
 		return out, err
 	}
 	res, meta, err := sess.Client.SubmitGamebook(ctx, ref, req)
+	out.RequestID = meta.RequestID
 	switch {
 	case errors.Is(err, client.ErrOutcomeUnknown):
 		return out, refuse("run_gamebook: the submission reached ContraForce but no answer came back, so it may or may not have been "+
@@ -124,13 +125,10 @@ func runGamebook(ctx context.Context, d Deps, in RunGamebookInput) (RunGamebookO
 	case err != nil:
 		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	default:
-		out.RunID, out.Status, out.RequestID = oneLine(res.GamebookID, 100), oneLine(res.Status, 40), meta.RequestID
+		out.RunID, out.Status = oneLine(res.GamebookID, 100), oneLine(res.Status, 40)
 		if !res.Success {
 			out.Notes = append(out.Notes, "ContraForce did not report success: "+oneLine(res.Summary, 300))
 		}
-	}
-	if out.RequestID == "" {
-		out.RequestID = meta.RequestID
 	}
 	d.changed(ctx, ref)
 	// The record on the incident: who ran what, attributed like every comment.

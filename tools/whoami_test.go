@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/client/emulator"
 	"github.com/contraforce/contraforce-mcp/tools"
@@ -112,8 +114,9 @@ func TestWhoami(t *testing.T) {
 func TestCloseStopsBeforeAskingWhenTheRoleIsReadOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c := connectDeps(t, tools.Deps{Session: func(context.Context) (*tools.Session, error) { return e.session(demoCred), nil },
-		ConfirmClose: tools.ConfirmAlways}, "claude-ai")
+	asker := &human{action: mcp.ElicitationResponseActionAccept, tick: true}
+	c := connectHuman(t, tools.Deps{Session: func(context.Context) (*tools.Session, error) { return e.session(demoCred), nil },
+		ConfirmClose: tools.ConfirmAlways}, asker)
 	ref := e.findRef(open(emulator.WorkspaceReaderID, client.SourceSentinel))
 	before, _ := e.emu.Incident(ref)
 	text := c.fail("update_status", refArgs(ref, map[string]any{"status": "Closed", "comment": "benign",
@@ -122,7 +125,14 @@ func TestCloseStopsBeforeAskingWhenTheRoleIsReadOnly(t *testing.T) {
 	if after, _ := e.emu.Incident(ref); after.Status != before.Status {
 		t.Error("the incident changed")
 	}
-	if n := e.emu.Stats().Requests[emulator.EndpointUpdateStatus]; n != 0 {
-		t.Errorf("%d status requests reached the API", n)
+	if n := e.emu.Stats().Requests[emulator.EndpointUpdateStatus]; n != 0 || asker.asked.Load() != 0 {
+		t.Errorf("%d status requests reached the API; the user was asked %d times", n, asker.asked.Load())
+	}
+	// Where the role allows it, the same closure is asked and made.
+	ok := e.findRef(open(emulator.WorkspaceOwnerID, client.SourceSentinel))
+	c.ok("update_status", refArgs(ok, map[string]any{"status": "Closed", "comment": "benign",
+		"classification": "FalsePositive", "classificationReason": "InaccurateData"}), nil)
+	if asker.asked.Load() != 1 {
+		t.Errorf("the user was asked %d times for an allowed closure", asker.asked.Load())
 	}
 }
