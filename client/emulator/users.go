@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,7 +41,7 @@ func (e *Emulator) handleUser(w http.ResponseWriter, r *http.Request, c *call) {
 	e.mu.RUnlock()
 	if !ok {
 		e.writeProblem(w, c, problem{status: http.StatusNotFound, code: client.CodeNotFound, target: "userId",
-			detail: "No user with id " + quoteID(id) + " in the organisation."})
+			detail: fmt.Sprintf("No user with id %q in the organisation.", id)})
 		return
 	}
 	e.writeData(w, c, http.StatusOK, e.visibleRoles(c, u))
@@ -83,7 +84,7 @@ func (e *Emulator) handleWorkspaceUsers(w http.ResponseWriter, r *http.Request, 
 	}
 	if c.cred.role(ws) == "" {
 		e.writeProblem(w, c, problem{status: http.StatusForbidden, code: client.CodeInsufficientWorkspaceRole, target: "accountId",
-			detail: "Service account " + quoteID(c.cred.Name) + " has no role on workspace " + ws + "."})
+			detail: fmt.Sprintf("Service account %q has no role on workspace %s.", c.cred.Name, ws)})
 		return
 	}
 	q := strings.ToLower(strings.TrimSpace(req.Query))
@@ -103,6 +104,3 @@ func (e *Emulator) handleWorkspaceUsers(w http.ResponseWriter, r *http.Request, 
 	e.mu.RUnlock()
 	e.writeData(w, c, http.StatusOK, out)
 }
-
-// quoteID quotes an identifier for an error detail.
-func quoteID(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
