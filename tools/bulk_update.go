@@ -217,8 +217,10 @@ func bulkUpdate(ctx context.Context, d Deps, in BulkUpdateInput) (BulkUpdateOutp
 	res, meta, err := sess.Client.BulkUpdate(ctx, body)
 	switch {
 	case errors.Is(err, client.ErrOutcomeUnknown):
-		return out, refuse("bulk_update: the batch reached ContraForce but no answer came back, so it may or may not have been "+
-			"applied to any of the %d incidents (%v). Do not send it again: call get_incident on each to see its state first.", len(items), err)
+		for _, it := range items {
+			d.changed(ctx, it.ref)
+		}
+		return out, &unknownOutcome{cause: err, look: fmt.Sprintf("call get_incident on each of the batch's %d incidents to see its state", len(items))}
 	case errors.Is(err, client.ErrAcceptedUnreadable):
 		out.RequestID = meta.RequestID
 		out.Notes = append(out.Notes, "ContraForce accepted the batch (HTTP 2xx), but its answer could not be read, so which incidents "+

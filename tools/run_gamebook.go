@@ -116,8 +116,7 @@ func runGamebook(ctx context.Context, d Deps, in RunGamebookInput) (RunGamebookO
 	out.RequestID = meta.RequestID
 	switch {
 	case errors.Is(err, client.ErrOutcomeUnknown):
-		return out, refuse("run_gamebook: the submission reached ContraForce but no answer came back, so it may or may not have been "+
-			"applied (%v). Do not run it again: call list_gamebooks for this incident to see whether it ran.", err)
+		return out, &unknownOutcome{cause: err, look: "call list_gamebooks for this incident to see whether it ran"}
 	case errors.Is(err, client.ErrAcceptedUnreadable):
 		out.Status = "unknown"
 		out.Notes = append(out.Notes, "ContraForce accepted the gamebook, but its answer could not be read: it was submitted. "+
