@@ -23,10 +23,10 @@ func listPage100(tb testing.TB) []byte {
 			CreationTime: "2026-04-15T10:30:00Z", LastModificationTime: "2026-04-15T14:22:00Z", LastActivityTime: "2026-04-15T14:22:00Z",
 			Tactics: []string{"InitialAccess", "CredentialAccess"}, AlertsCount: 3, IsAssigned: new(true),
 			User: Some(&UserRef{ID: "61eec97d-57b2-5b00-686e-8544a1b2c3d4", DisplayName: "Jane Doe", Email: "jane.doe@contoso.com"}),
-			Entities: []Entity{
+			Entities: EntitiesOf([]Entity{
 				{ID: "e1", Type: "User", Kind: "account", DisplayName: "jdoe", Properties: map[string]any{"upn": "jdoe@contoso.com", "sid": "S-1-5-21"}},
 				{ID: "e2", Type: "Ip", Kind: "ip", DisplayName: "203.0.113.7", Properties: map[string]any{"address": "203.0.113.7"}},
-			},
+			}),
 			WorkspaceID: ws, WorkspaceName: "Contoso Prod",
 		})
 	}

@@ -57,7 +57,7 @@ type BulkUpdateResult struct {
 // Like UpdateStatus, a batch that carries a comment posts it, so it follows
 // the comment's retry policy (ErrOutcomeUnknown once sent); without one it
 // sets states and is retried as an idempotent write. A 2xx whose answer
-// cannot be read matches ErrAcceptedUnreadable: the batch was applied.
+// cannot be read matches ErrOutcomeUnknown, as every write's does.
 func (c *Client) BulkUpdate(ctx context.Context, req BulkUpdateRequest) (*BulkUpdateResult, Meta, error) {
 	if n := len(req.Items); n == 0 || n > MaxBulkItems {
 		return nil, Meta{}, &APIError{Op: opBulkUpdate, Code: CodeBadRequest, Title: "invalid items",
@@ -82,7 +82,7 @@ func (c *Client) BulkUpdate(ctx context.Context, req BulkUpdateRequest) (*BulkUp
 	}
 	env, err := decodeData[BulkUpdateResult](opBulkUpdate, res)
 	if err != nil {
-		return nil, metaOf(res), fmt.Errorf("%w: %w", ErrAcceptedUnreadable, err)
+		return nil, metaOf(res), err
 	}
 	return &env.Data, env.Meta, nil
 }

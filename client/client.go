@@ -35,10 +35,14 @@ const requestIDHeader = "X-Request-Id"
 type Client struct {
 	cfg    *Config // effective configuration without the secret, never modified after New
 	secret func() Secret
-	base   *url.URL
-	http   *http.Client
-	log    *slog.Logger
-	allow  map[string]struct{} // lower-cased Config.Workspaces; empty = no allowlist
+	// scrub removes the credential from what the server sends back; built
+	// once, and kept in a closure like the secret (its needles are forms
+	// of the secret).
+	scrub func() scrubber
+	base  *url.URL
+	http  *http.Client
+	log   *slog.Logger
+	allow map[string]struct{} // lower-cased Config.Workspaces; empty = no allowlist
 }
 
 // New validates cfg, applies defaults and returns a Client. It fails when
@@ -55,7 +59,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	secret := cfg.ClientSecret
 	cfg.ClientSecret = ""
-	c := &Client{cfg: &cfg, secret: func() Secret { return secret }, base: base, http: cfg.HTTPClient, log: cfg.Logger}
+	scrub := newScrubber(cfg.ClientID, secret)
+	c := &Client{cfg: &cfg, secret: func() Secret { return secret }, scrub: func() scrubber { return scrub },
+		base: base, http: cfg.HTTPClient, log: cfg.Logger}
 	if c.http == nil {
 		c.http = newHTTPClient()
 	}
@@ -87,17 +93,21 @@ type call struct {
 	kind   callKind
 }
 
-// result is a 2xx answer: status, headers and the (capped) body.
+// result is an answer: status, headers (scrubbed) and the capped body (an
+// error body is scrubbed too; a success body is data, decoded as sent).
 type result struct {
 	status int
 	header http.Header
 	body   []byte
+	scrub  scrubber // for errors built later from this answer
+	write  bool     // the answer of a write
 }
 
 // do runs a call with the retry policy of its kind and returns its 2xx
 // answer, or an error: an *APIError for an API answer, a wrapped
-// ErrOutcomeUnknown for a write that may have landed, a wrapped ctx.Err()
-// when the caller gave up, or a wrapped connection error.
+// ErrOutcomeUnknown for a write that may have been applied, a wrapped
+// ctx.Err() when the caller gave up, or a wrapped connection error. Every
+// error's text is scrubbed of the credential.
 func (c *Client) do(ctx context.Context, cl call) (*result, error) {
 	var payload []byte
 	if cl.body != nil {
@@ -106,22 +116,34 @@ func (c *Client) do(ctx context.Context, cl call) (*result, error) {
 			return nil, fmt.Errorf("%s: encode request: %w", cl.op, err)
 		}
 	}
+	scrub := c.scrub()
+	// maybe: an attempt of this write may have been applied, so a failure
+	// after it is an unknown outcome rather than a plain error.
+	maybe := false
+	fail := func(err error, attempts int) (*result, error) {
+		err = gaveUp(err, attempts)
+		if maybe && !errors.Is(err, ErrOutcomeUnknown) {
+			err = &outcomeUnknownError{op: cl.op, why: "an attempt of this write may have been applied before the call failed", cause: err}
+		}
+		return nil, scrub.err(err)
+	}
 	deadline := c.cfg.now().Add(c.cfg.MaxRetryTime)
 	var last error
 	for n := 1; ; n++ {
 		if n > 1 && !c.cfg.now().Before(deadline) {
-			return nil, gaveUp(last, n-1) // the wait used up the budget
+			return fail(last, n-1) // the wait used up the budget
 		}
-		res, st, err := c.attempt(ctx, cl, payload, n, deadline)
+		res, st, err := c.attempt(ctx, cl, payload, n, deadline, scrub)
 		if err == nil && res.status >= 200 && res.status < 300 {
 			return res, nil
 		}
-		v := c.judge(ctx, cl, res, st, err)
+		v := c.judge(ctx, cl, res, st, err, scrub)
+		maybe = maybe || v.maybeApplied
 		if !v.retry {
-			return nil, v.err
+			return fail(v.err, n)
 		}
 		if n >= c.cfg.MaxAttempts {
-			return nil, gaveUp(v.err, n)
+			return fail(v.err, n)
 		}
 		last = v.err
 		wait := v.retryAfter
@@ -132,13 +154,13 @@ func (c *Client) do(ctx context.Context, cl call) (*result, error) {
 		// not started: the last error is more useful than a late timeout.
 		until := c.cfg.now().Add(wait)
 		if d, ok := ctx.Deadline(); until.After(deadline) || ok && until.After(d) {
-			return nil, gaveUp(v.err, n)
+			return fail(v.err, n)
 		}
 		c.log.LogAttrs(ctx, slog.LevelDebug, "contraforce api retry",
 			slog.String("op", cl.op), slog.Int("attempt", n), slog.Duration("wait", wait),
-			slog.Bool("retry_after", v.hasRetryAfter), slog.String("reason", v.err.Error()))
+			slog.Bool("retry_after", v.hasRetryAfter), slog.String("reason", scrub.string(v.err.Error())))
 		if werr := c.cfg.wait(ctx, wait); werr != nil {
-			return nil, fmt.Errorf("%s: %w (while waiting to retry: %v)", cl.op, werr, v.err)
+			return fail(fmt.Errorf("%s: %w (while waiting to retry: %w)", cl.op, werr, v.err), 1)
 		}
 	}
 }
@@ -149,42 +171,50 @@ type verdict struct {
 	retry         bool
 	retryAfter    time.Duration
 	hasRetryAfter bool // the answer's Retry-After replaces the backoff
+	// maybeApplied: the attempt was a write that may have been applied.
+	maybeApplied bool
 }
 
 // judge classifies a failed attempt: res is its answer if a status line
 // arrived, st how far the request got, err the transport or body error.
-func (c *Client) judge(ctx context.Context, cl call, res *result, st *traceState, err error) verdict {
+// A write is repeated only when repeating it is harmless: always for an
+// idempotent one, and for an unsafe one only when the answer proves it was
+// not processed (see notProcessed).
+func (c *Client) judge(ctx context.Context, cl call, res *result, st *traceState, err error, scrub scrubber) verdict {
+	write := cl.kind != readCall
 	landed := res != nil && res.status >= 200 && res.status < 300
 	switch {
-	case err != nil && landed && cl.kind == unsafeWrite:
-		return verdict{err: fmt.Errorf("%s: the API answered HTTP %d, so it was applied, but the answer could not be read; do not send it again: %w (%w)", cl.op, res.status, err, ErrAcceptedUnreadable)}
+	case err != nil && landed && write:
+		v := verdict{maybeApplied: true, retry: cl.kind == idempotentWrite && !isPermanent(err)}
+		v.err = fmt.Errorf("%s: %w", cl.op, err)
+		if cl.kind == unsafeWrite {
+			v.err = &outcomeUnknownError{op: cl.op, cause: err,
+				why: fmt.Sprintf("the API answered HTTP %d, so it was probably applied, but the answer could not be read (do not send it again)", res.status)}
+		}
+		return v
 	case err != nil && ctx.Err() != nil:
 		// The caller gave up: return at once, and say so for a write that
 		// may already have landed.
 		cerr := fmt.Errorf("%s: %w", cl.op, ctx.Err())
-		if cl.kind == unsafeWrite && !st.certainlyNotSent(err) {
-			return verdict{err: &outcomeUnknownError{op: cl.op, cause: cerr}}
+		if write && !st.certainlyNotSent(err) {
+			return verdict{err: &outcomeUnknownError{op: cl.op, why: "the request was sent and the call was given up before an answer came", cause: cerr}, maybeApplied: true}
 		}
 		return verdict{err: cerr}
 	case err != nil:
 		err = fmt.Errorf("%s: %w", cl.op, err)
-		if cl.kind == unsafeWrite && !st.certainlyNotSent(err) {
-			return verdict{err: &outcomeUnknownError{op: cl.op, cause: err}}
+		maybe := write && !st.certainlyNotSent(err)
+		if maybe && cl.kind == unsafeWrite {
+			return verdict{err: &outcomeUnknownError{op: cl.op, why: "the request was sent but no answer came back", cause: err}, maybeApplied: true}
 		}
-		return verdict{err: err, retry: !permanentTransportError(err) && !isPermanent(err)}
+		return verdict{err: err, retry: !permanentTransportError(err) && !isPermanent(err), maybeApplied: maybe}
 	}
-	scrub := c.scrubber()
-	apiErr := decodeAPIError(cl.op, res.status, res.header, scrub.bytes(res.body), c.cfg.now())
-	// Scrub the decoded text too: JSON escapes and HTML entities can spell
-	// the secret without its bytes appearing in the body.
-	apiErr.scrub(scrub)
-	v := verdict{err: apiErr, retry: retryableStatus(res.status, cl.kind)}
+	apiErr := decodeAPIError(cl.op, res.status, res.header, res.body, c.cfg.now(), scrub)
+	proof := notProcessed(res.status, apiErr)
+	v := verdict{err: apiErr, retry: retryableStatus(res.status, cl.kind, proof), maybeApplied: write && !proof}
+	if v.maybeApplied && cl.kind == unsafeWrite {
+		v.err = &outcomeUnknownError{op: cl.op, cause: apiErr, why: unprovenWhy(res.status)}
+	}
 	switch res.status {
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
-		if cl.kind == unsafeWrite {
-			// A gateway gave up waiting: the API may have applied it.
-			v.err = &outcomeUnknownError{op: cl.op, cause: apiErr}
-		}
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		v.retryAfter, v.hasRetryAfter = parseRetryAfter(res.header.Get("Retry-After"), c.cfg.now())
 	}
@@ -201,7 +231,7 @@ func gaveUp(err error, attempts int) error {
 
 // attempt sends the request once and reads its answer. res is non-nil when
 // an answer's status line arrived (even if its body was then lost).
-func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, deadline time.Time) (*result, *traceState, error) {
+func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, deadline time.Time, scrub scrubber) (*result, *traceState, error) {
 	st := &traceState{}
 	start := c.cfg.now()
 	// An attempt never outlives the call's budget (do checks that some is left).
@@ -234,29 +264,30 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, de
 		return nil, st, err
 	}
 	defer resp.Body.Close()
-	res := &result{status: resp.StatusCode, header: resp.Header}
-	limit := int64(maxErrorBody)
+	// Headers are scrubbed as they arrive: a request id or a Location can
+	// echo the credential into a result, an error or a log.
+	res := &result{status: resp.StatusCode, header: scrub.header(resp.Header), scrub: scrub, write: cl.kind != readCall}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		limit = maxSuccessBody
-	}
-	res.body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err == nil && int64(len(res.body)) > limit {
-		if limit == maxSuccessBody {
-			err = fmt.Errorf("the answer is larger than %d MiB", maxSuccessBody>>20)
-			err = &permanentError{err}
-		} else {
-			res.body = res.body[:limit] // an error body is only read for its first fields
+		res.body, err = readAll(resp.Body, maxSuccessBody+1)
+		if err == nil && len(res.body) > maxSuccessBody {
+			err = &permanentError{fmt.Errorf("the answer is larger than %d MiB", maxSuccessBody>>20)}
+		}
+	} else {
+		// An error body is only read for its first fields, and scrubbed
+		// before it is cut: read past the cut as far as an encoded
+		// secret can reach, so that the cut cannot leave half of one.
+		res.body, err = io.ReadAll(io.LimitReader(resp.Body, int64(maxErrorBody+scrub.margin())))
+		res.body = scrub.bytes(res.body)
+		if len(res.body) > maxErrorBody {
+			res.body = res.body[:maxErrorBody]
 		}
 	}
-	c.logAttempt(ctx, cl, n, resp.StatusCode, resp.Header.Get(requestIDHeader), start, err)
+	c.logAttempt(ctx, cl, n, resp.StatusCode, res.header.Get(requestIDHeader), start, err)
 	if err != nil {
 		return res, st, fmt.Errorf("read the answer of %s %s: %w", cl.method, cl.url.EscapedPath(), err)
 	}
 	return res, st, nil
 }
-
-// scrubber removes this client's credential from text the server sent.
-func (c *Client) scrubber() scrubber { return newScrubber(c.cfg.ClientID, c.secret()) }
 
 // permanentError marks a failure that no retry can fix.
 type permanentError struct{ err error }
@@ -277,7 +308,7 @@ func (c *Client) logAttempt(ctx context.Context, cl call, n, status int, request
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
-	scrub := c.scrubber()
+	scrub := c.scrub()
 	if requestID != "" {
 		attrs = append(attrs, slog.String("request_id", scrub.string(requestID)))
 	}
@@ -291,27 +322,36 @@ func (c *Client) logAttempt(ctx context.Context, cl call, n, status int, request
 // the X-Request-Id header when the body has none.
 func decodeData[T any](op string, res *result) (Envelope[T], error) {
 	var env Envelope[T]
-	if err := json.Unmarshal(res.body, &env); err != nil {
-		return env, decodeError(op, res, err)
+	if err := unmarshal(res.body, &env); err != nil {
+		return env, res.scrub.err(decodeError(op, res, err))
 	}
 	env.Meta.RequestID = firstNonEmpty(env.Meta.RequestID, res.header.Get(requestIDHeader))
 	return env, nil
 }
 
 // decodeError explains a 2xx answer that is not the expected JSON (often a
-// proxy's or login page's HTML: the BaseURL is wrong).
+// proxy's or login page's HTML: the BaseURL is wrong). For a write it is an
+// unknown outcome: a 2xx from the API means applied, one from a proxy means
+// nothing reached the API, and the client cannot tell which.
 func decodeError(op string, res *result, err error) error {
 	ct := res.header.Get("Content-Type")
-	if !json.Valid(res.body) {
-		return fmt.Errorf("%s: the API answered HTTP %d with a body that is not JSON (%s): %q; check BaseURL",
-			op, res.status, firstNonEmpty(ct, "no content type"), snippet(res.body, ct))
+	var out error
+	switch mismatch := typeMismatch(err, res.scrub); {
+	case !json.Valid(res.body):
+		// Scrubbed whole before snippet cuts it.
+		body := res.body[:min(len(res.body), maxErrorBody+res.scrub.margin())]
+		out = fmt.Errorf("%s: the API answered HTTP %d with a body that is not JSON (%s): %q; check BaseURL",
+			op, res.status, firstNonEmpty(ct, "no content type"), snippet(res.scrub.bytes(body), ct, res.scrub))
+	case mismatch != "":
+		out = fmt.Errorf("%s: the API answered HTTP %d with JSON of an unexpected shape: %s: %w", op, res.status, mismatch, err)
+	default:
+		out = fmt.Errorf("%s: the API answered HTTP %d with JSON of an unexpected shape: %w", op, res.status, err)
 	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Errorf("%s: the API answered HTTP %d with JSON of an unexpected shape: member %q is a JSON %s where %s was expected: %w",
-			op, res.status, typeErr.Field, typeErr.Value, typeErr.Type, err)
+	if res.write {
+		return &outcomeUnknownError{op: op, cause: out,
+			why: fmt.Sprintf("the answer (HTTP %d) is not the API's; if the API sent it, the change was applied", res.status)}
 	}
-	return fmt.Errorf("%s: the API answered HTTP %d with JSON of an unexpected shape: %w", op, res.status, err)
+	return out
 }
 
 // metaOf returns the Meta of a write's answer: the body's envelope when

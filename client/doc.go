@@ -17,7 +17,7 @@
 // details. There is no token exchange in v2. The secret is a Secret, which
 // redacts itself in fmt, slog and JSON; it never appears in logs or errors,
 // and text the server sends back in an error (a proxy page may echo request
-// headers) is scrubbed of the secret and of the Basic credentials.
+// headers) is scrubbed of every form of the credential (see Errors).
 //
 // The default HTTP client keeps a pool of keep-alive connections (up to 32
 // idle per host) and does not follow redirects: a 3xx is returned as an
@@ -119,9 +119,10 @@
 //
 // SubmitGamebook is a write that acts beyond ContraForce (it may isolate a
 // host): it follows the comment's retry policy below, never sent twice.
-// BulkUpdate follows it too when an item carries a comment. A write the API
-// answered 2xx whose answer cannot be read matches ErrAcceptedUnreadable:
-// it was applied.
+// BulkUpdate follows it too when an item carries a comment. Like every
+// write's, their 2xx answer that cannot be read matches ErrOutcomeUnknown:
+// a proxy's 2xx would mean nothing reached the API, and the client cannot
+// tell the two apart.
 //
 // # Errors
 //
@@ -133,6 +134,12 @@
 // and a short sanitized snippet (an HTML page's title), never the raw body.
 // The request id comes from the body, else the X-Request-Id header; writes
 // answered 204 take their Meta.RequestID from that header.
+//
+// The credential never reaches an error: each answer's headers, and an
+// error body before it is cut, are scrubbed of the secret, its base64, the
+// Basic value (base64 of "id:secret"), and of these behind percent-encoding,
+// JSON escapes and HTML character references (see scrubber); every error's
+// text is scrubbed again as it leaves the client.
 //
 // When the body names no code, the code derives from the status. These
 // mappings are this project's decision, not the vendor's: 400 and other 4xx
@@ -157,13 +164,19 @@
 //     idempotent PUTs (status, assignee) retry on 429, 503, 502, 504 and
 //     connection failures, including a connection dropped mid-answer.
 //   - A comment (POST …/comments), a status change or bulk update carrying
-//     a comment, and a gamebook submission retry only when the server certainly did
-//     not process it: a 429 or 503 answer, or a failure before the request
-//     was written (dial error, no connection obtained, headers not written;
-//     observed with net/http/httptrace). Any other failure after the request
-//     was written (EOF, reset, timeout, 502, 504, or the context cancelled
-//     mid-flight) returns an error matching ErrOutcomeUnknown, wrapping the
-//     cause, and the comment is not sent again.
+//     a comment, and a gamebook submission retry only on an answer that proves the request was not processed: a
+//     429, or a 503 that is the API's own problem document
+//     (application/problem+json whose "status" is 503 and that names a
+//     "code"), or a failure before the request was written (dial error, no
+//     connection obtained, headers not written; observed with
+//     net/http/httptrace). A bare or HTML 503, a 502, a 504, another 5xx, a
+//     2xx whose body is unreadable or not the API's JSON, or any failure
+//     after the request was written (EOF, reset, timeout, the context
+//     cancelled mid-flight) returns an error matching ErrOutcomeUnknown,
+//     wrapping the cause, and the comment is not sent again.
+//   - A write of any kind that fails after an attempt that may have been
+//     applied (any of the above) ends with ErrOutcomeUnknown too, never a
+//     plain error: classify outcomes with errors.Is, not the error's text.
 //
 // net/http's Transport itself replays a request on a reused keep-alive
 // connection that the server closed only if nothing was written yet, or if

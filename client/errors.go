@@ -59,15 +59,19 @@ type APIError struct {
 	Timestamp string
 	// RetryAfter is the parsed Retry-After of a 429 or 503, zero otherwise.
 	RetryAfter time.Duration
+
+	// problemStatus is the body's "status" member; apiProblem: the body is
+	// the API's own problem document (application/problem+json, a "status"
+	// that mirrors the status line, and a "code"), not a gateway's page.
+	problemStatus int
+	apiProblem    bool
 }
 
 // ErrOutcomeUnknown is matched (errors.Is) by the error of a write whose
 // request may or may not have been applied: the connection broke after the
-// request was sent. Such a write is never retried automatically; the caller
-// must look before trying again.
-var ErrOutcomeUnknown = errors.New("outcome unknown: the request was sent but no answer came back; it may or may not have been applied")
-
-// ErrAcceptedUnreadable is matched by the error of a write the API accepted
-// (it answered 2xx) whose answer could not be read: the write was applied,
-// and must not be sent again.
-var ErrAcceptedUnreadable = errors.New("the API accepted the request, but its answer could not be read")
+// request was sent, a gateway answered 502, 504 or a 503 that is not the
+// API's own, or the 2xx answer could not be read. Such a write is never
+// retried automatically (an idempotent one is, but ends with this error if
+// every attempt failed after one that may have landed); the caller must
+// look before trying again. Classify by errors.Is, never by the text.
+var ErrOutcomeUnknown = errors.New("outcome unknown: the request was sent but no usable answer came back; it may or may not have been applied")

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -160,8 +159,7 @@ func (c *Client) GamebookHistory(ctx context.Context, workspaceID, pageToken str
 // A gamebook acts on the world (it may isolate a host or disable an
 // account), so it is never sent twice: like a comment, it is repeated only
 // when the API certainly did not process it, and a failure after it was
-// sent matches ErrOutcomeUnknown, and a 2xx whose answer cannot be read
-// ErrAcceptedUnreadable.
+// sent, or a 2xx whose answer cannot be read, matches ErrOutcomeUnknown.
 func (c *Client) SubmitGamebook(ctx context.Context, ref IncidentRef, req SubmitGamebookRequest) (*SubmitGamebookResult, Meta, error) {
 	if err := c.checkWorkspace(opSubmitGamebook, ref.WorkspaceID); err != nil {
 		return nil, Meta{}, err
@@ -178,8 +176,8 @@ func (c *Client) SubmitGamebook(ctx context.Context, ref IncidentRef, req Submit
 	}
 	env, err := decodeData[SubmitGamebookResult](opSubmitGamebook, res)
 	if err != nil {
-		// Submitted (2xx); only the answer is unreadable.
-		return nil, metaOf(res), fmt.Errorf("%w: %w", ErrAcceptedUnreadable, err)
+		// A 2xx that is not the API's answer: decodeData says outcome unknown.
+		return nil, metaOf(res), err
 	}
 	return &env.Data, env.Meta, nil
 }

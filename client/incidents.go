@@ -56,15 +56,11 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 	if err != nil {
 		return nil, err
 	}
+	// ListIncidentsData also reads the bare array of rows the data-models
+	// page's paginated envelope shows.
 	env, err := decodeData[ListIncidentsData](opListIncidents, res)
 	if err != nil {
-		// The data-models page shows a paginated envelope whose data is the
-		// bare array of rows; accept that shape too.
-		arr, arrErr := decodeData[[]IncidentSummary](opListIncidents, res)
-		if arrErr != nil {
-			return nil, err
-		}
-		env = Envelope[ListIncidentsData]{Data: ListIncidentsData{Incidents: arr.Data}, Pagination: arr.Pagination, Meta: arr.Meta}
+		return nil, err
 	}
 	p := c.incidentPage(env)
 	if !page.IsZero() {
@@ -79,14 +75,21 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 // allowlist, takes the next-page position from wherever the API put it, and
 // notes the answer's rows in that position (Seen).
 func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
-	p := &IncidentPage{Incidents: make([]IncidentSummary, 0, len(env.Data.Incidents)), Meta: env.Meta}
+	p := &IncidentPage{Incidents: env.Data.Incidents, Meta: env.Meta}
 	for i := range env.Data.Incidents {
 		env.Data.Incidents[i].inferSource()
 	}
-	for _, inc := range env.Data.Incidents {
-		if c.workspaceAllowed(inc.WorkspaceID) {
-			p.Incidents = append(p.Incidents, inc)
+	if len(c.allow) > 0 {
+		// A new slice: the caller still reads every row for Seen and repeats.
+		p.Incidents = make([]IncidentSummary, 0, len(env.Data.Incidents))
+		for _, inc := range env.Data.Incidents {
+			if c.workspaceAllowed(inc.WorkspaceID) {
+				p.Incidents = append(p.Incidents, inc)
+			}
 		}
+	}
+	if p.Incidents == nil {
+		p.Incidents = []IncidentSummary{}
 	}
 	p.Next.WorkspacePageTokens = c.allowedTokens(env.Data.WorkspacePageTokens)
 	hasMore := len(env.Data.WorkspacePageTokens) > 0

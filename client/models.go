@@ -181,7 +181,7 @@ type IncidentSummary struct {
 	ProductID             *string                    `json:"productId"`
 	Status                Status                     `json:"status"`
 	AlertsCount           int                        `json:"alertsCount"`
-	Entities              []Entity                   `json:"entities"`
+	Entities              RowEntities                `json:"entities"`
 	WorkspaceID           string                     `json:"workspaceId"`
 	WorkspaceName         string                     `json:"workspaceName,omitempty"`
 	ExtensionID           Opt[*string]               `json:"extensionId,omitzero"`

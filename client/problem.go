@@ -100,11 +100,17 @@ func messageOf(item json.RawMessage) string {
 }
 
 // decodeAPIError builds the APIError of a non-2xx answer from its status,
-// headers and (capped) body, whatever the body's shape.
-func decodeAPIError(op string, status int, header http.Header, body []byte, now time.Time) *APIError {
+// headers and (capped, scrubbed) body, whatever the body's shape. Its text
+// fields are scrubbed once more after decoding: JSON escapes and HTML
+// character references can spell the secret without its bytes appearing.
+func decodeAPIError(op string, status int, header http.Header, body []byte, now time.Time, scrub scrubber) *APIError {
 	e := &APIError{Op: op, Status: status}
-	if !decodeJSONError(e, body) {
-		e.Detail = nonJSONDetail(header.Get("Content-Type"), body)
+	defer e.scrub(scrub)
+	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	if decodeJSONError(e, body) {
+		e.apiProblem = mt == "application/problem+json" && e.problemStatus == status && e.Code != ""
+	} else {
+		e.Detail = nonJSONDetail(header.Get("Content-Type"), body, scrub)
 	}
 	if e.Code == "" {
 		e.Code = codeForStatus(status)
@@ -147,6 +153,7 @@ func decodeJSONError(e *APIError, body []byte) bool {
 		// A member of an unexpected type was skipped; the rest is usable.
 	}
 	p := b.problemDetails
+	e.problemStatus = p.Status
 	e.Type, e.Title, e.Detail, e.Instance = p.Type, p.Title, p.Detail, p.Instance
 	e.Code, e.Target, e.RequestID, e.Timestamp = p.Code, p.Target, p.RequestID, p.Timestamp
 	if len(p.Errors) > 0 {
@@ -205,7 +212,7 @@ func applyLegacy(e *APIError, raw json.RawMessage) {
 // nonJSONDetail describes a body that is not JSON (a proxy's HTML page, an
 // empty 502, garbage) with its content type and a short sanitized snippet,
 // never the raw body.
-func nonJSONDetail(contentType string, body []byte) string {
+func nonJSONDetail(contentType string, body []byte, scrub scrubber) string {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "the API answered with an empty body"
@@ -214,7 +221,7 @@ func nonJSONDetail(contentType string, body []byte) string {
 	if kind == "" {
 		kind = "no content type"
 	}
-	snip := snippet(body, mt)
+	snip := snippet(body, mt, scrub)
 	if snip == "" {
 		return fmt.Sprintf("the API answered with a non-JSON body (%s)", kind)
 	}
@@ -332,17 +339,46 @@ func ErrorCode(err error) string {
 
 // outcomeUnknownError is the error of a write that may or may not have been
 // applied. It matches ErrOutcomeUnknown and its cause (an *APIError for a
-// 502/504, a connection error, or the context's error).
+// gateway's answer, a connection error, or the context's error).
 type outcomeUnknownError struct {
 	op    string
+	why   string // what happened, e.g. "the request was sent but no answer came back"
 	cause error
 }
 
 func (e *outcomeUnknownError) Error() string {
-	return fmt.Sprintf("%s: outcome unknown: the request was sent but no usable answer came back, so it may or may not have been applied; it was not retried, check before trying again: %v", e.op, e.cause)
+	return fmt.Sprintf("%s: outcome unknown: %s; it may or may not have been applied, so check before trying again: %v", e.op, e.why, e.cause)
 }
 
 func (e *outcomeUnknownError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.cause} }
+
+// notProcessed reports whether an error answer proves that the request was
+// not processed, so that even a write that adds something may be sent
+// again: a refusal (1xx/3xx/4xx: rate limited, invalid, unauthorised, not
+// found, a redirect), or a 503 that is the API's own problem document (a
+// service that says it is unavailable did not run the request). A gateway's
+// bare or HTML 5xx proves nothing: the API behind it may have applied the
+// request before the gateway gave up on its answer.
+func notProcessed(status int, e *APIError) bool {
+	switch {
+	case status < 500:
+		return true
+	case status == http.StatusServiceUnavailable:
+		return e.apiProblem
+	}
+	return false
+}
+
+// unprovenWhy words the unknown outcome of a write answered with status.
+func unprovenWhy(status int) string {
+	switch status {
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return fmt.Sprintf("a gateway answered HTTP %d: the API may have applied the request before the gateway gave up", status)
+	case http.StatusServiceUnavailable:
+		return "HTTP 503 came without the API's own error document, so a gateway sent it and the API may have applied the request"
+	}
+	return fmt.Sprintf("the answer HTTP %d does not say whether the request was applied", status)
+}
 
 // firstNonEmpty returns the first non-empty string.
 func firstNonEmpty(ss ...string) string {

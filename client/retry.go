@@ -111,15 +111,14 @@ func permanentTransportError(err error) bool {
 }
 
 // retryableStatus reports whether an answer with this status may be retried
-// for a call of this kind. 429 and 503 say the request was not processed, so
-// every kind may repeat it; 502 and 504 leave a write's outcome unknown, so
-// only reads and idempotent writes repeat them.
-func retryableStatus(status int, kind callKind) bool {
+// for a call of this kind. 429 and 503 say "not now"; 502 and 504 say a
+// gateway gave up. Reads and idempotent writes repeat all four. A write that
+// adds something repeats only what proves it was not processed (proof, see
+// notProcessed): a 429, or the API's own 503.
+func retryableStatus(status int, kind callKind, proof bool) bool {
 	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return true
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
-		return kind != unsafeWrite
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return kind != unsafeWrite || proof
 	}
 	return false
 }

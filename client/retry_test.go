@@ -32,14 +32,24 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *script) count() int { return int(s.n.Load()) }
 
+// status answers code with the API's own problem document.
 func status(code int, retryAfter string) func(http.ResponseWriter, *http.Request) {
+	return answer(code, retryAfter, "application/problem+json",
+		`{"type":"https://docs.contraforce.com/api-reference/errors","title":"`+http.StatusText(code)+`","status":`+strconv.Itoa(code)+
+			`,"code":"`+codeForStatus(code)+`","requestId":"0HN:1"}`)
+}
+
+// answer answers code with a body of any content type.
+func answer(code int, retryAfter, contentType, body string) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if retryAfter != "" {
 			w.Header().Set("Retry-After", retryAfter)
 		}
-		w.Header().Set("Content-Type", "application/problem+json")
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
 		w.WriteHeader(code)
-		_, _ = w.Write([]byte(`{"title":"` + http.StatusText(code) + `","status":` + strconv.Itoa(code) + `}`))
+		_, _ = w.Write([]byte(body))
 	}
 }
 
@@ -95,6 +105,21 @@ var operations = map[string]func(*Client) error{
 	},
 }
 
+// opVerb is each operation's name in errors.
+var opVerb = map[string]string{"GET": "list comments", "list POST": "list incidents", "PUT": "update status", "comment": "add comment"}
+
+// merge returns a copy of a with b's entries added.
+func merge[K comparable, V any](a, b map[K]V) map[K]V {
+	out := make(map[K]V, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
 // Each failure is retried or not according to what repeating the request would do.
 func TestRetryPolicyPerOperation(t *testing.T) {
 	type outcome int
@@ -107,12 +132,26 @@ func TestRetryPolicyPerOperation(t *testing.T) {
 		"429": status(429, "0"), "503": status(503, ""), "502": status(502, ""), "504": status(504, ""),
 		"500": status(500, ""), "400": status(400, ""), "401": status(401, ""), "404": status(404, ""), "409": status(409, ""),
 		"dropped": drop, "truncated": truncated,
+		// A 503 that is not the API's own problem document is a gateway's:
+		// the API behind it may have applied the request.
+		"503 bare": answer(503, "", "", ""), "503 html": answer(503, "", "text/html", "<html><title>503 Service Unavailable</title></html>"),
+		"503 foreign problem": answer(503, "", "application/problem+json", `{"title":"Service Unavailable","status":503}`),
+		"503 status mismatch": answer(503, "", "application/problem+json", `{"status":500,"code":"SERVICE_UNAVAILABLE"}`),
+		"503 as json":         answer(503, "", "application/json", `{"status":503,"code":"SERVICE_UNAVAILABLE"}`),
+		"429 html":            answer(429, "0", "text/html", "<html>slow down</html>"),
+		"500 bare":            answer(500, "", "", ""),
 	}
+	retried := map[string]outcome{"429": succeeds, "503": succeeds, "502": succeeds, "504": succeeds, "dropped": succeeds, "truncated": succeeds,
+		"503 bare": succeeds, "503 html": succeeds, "503 foreign problem": succeeds, "503 status mismatch": succeeds, "503 as json": succeeds, "429 html": succeeds}
 	want := map[string]map[string]outcome{
-		"GET":       {"429": succeeds, "503": succeeds, "502": succeeds, "504": succeeds, "dropped": succeeds, "truncated": succeeds},
-		"list POST": {"429": succeeds, "503": succeeds, "502": succeeds, "504": succeeds, "dropped": succeeds, "truncated": succeeds},
-		"PUT":       {"429": succeeds, "503": succeeds, "502": succeeds, "504": succeeds, "dropped": succeeds, "truncated": succeeds},
-		"comment":   {"429": succeeds, "503": succeeds, "502": unknown, "504": unknown, "dropped": unknown},
+		"GET":       retried,
+		"list POST": retried,
+		// A write that failed without proof that it was not processed may
+		// have been applied, idempotent or not.
+		"PUT": merge(retried, map[string]outcome{"500": unknown, "500 bare": unknown}),
+		"comment": {"429": succeeds, "503": succeeds, "429 html": succeeds,
+			"502": unknown, "504": unknown, "dropped": unknown, "500": unknown, "500 bare": unknown,
+			"503 bare": unknown, "503 html": unknown, "503 foreign problem": unknown, "503 status mismatch": unknown, "503 as json": unknown},
 	}
 	for opName, op := range operations {
 		for fname, failure := range failures {
@@ -140,7 +179,7 @@ func TestRetryPolicyPerOperation(t *testing.T) {
 					if !errors.Is(err, ErrOutcomeUnknown) || s.count() != 1 {
 						t.Errorf("err = %v after %d requests; want ErrOutcomeUnknown after 1", err, s.count())
 					}
-					if !strings.Contains(err.Error(), "add comment") || !strings.Contains(err.Error(), "outcome unknown") {
+					if !strings.Contains(err.Error(), strings.Fields(opVerb[opName])[0]) || !strings.Contains(err.Error(), "outcome unknown") {
 						t.Errorf("error does not say which operation has an unknown outcome: %v", err)
 					}
 				}
@@ -158,7 +197,7 @@ func TestCommentAnsweredButBodyLost(t *testing.T) {
 	}, ok}}
 	c, _, _ := newTestClient(t, s)
 	_, _, err := c.AddComment(context.Background(), testRef, AddCommentRequest{Content: "x"})
-	if err == nil || s.count() != 1 || !strings.Contains(err.Error(), "do not send it again") {
+	if !errors.Is(err, ErrOutcomeUnknown) || s.count() != 1 || !strings.Contains(err.Error(), "do not send it again") {
 		t.Errorf("err = %v after %d requests; want one request and an error saying it was applied", err, s.count())
 	}
 }
@@ -439,4 +478,31 @@ func withReuseProbe(ctx context.Context, reused *atomic.Bool) context.Context {
 			}
 		},
 	})
+}
+
+// An idempotent write that may have landed on an earlier attempt ends, when
+// a later attempt fails, with an unknown outcome, not a plain error: the
+// first attempt may have changed the incident.
+func TestEarlierAttemptMayHaveLanded(t *testing.T) {
+	for name, steps := range map[string][]func(http.ResponseWriter, *http.Request){
+		"502 then 409":        {status(502, ""), status(409, "")},
+		"dropped then 404":    {drop, status(404, "")},
+		"gateways throughout": {status(502, ""), status(504, ""), answer(503, "", "text/html", "<p>down</p>")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &script{steps: steps}
+			c, _, _ := newTestClient(t, s, func(c *Config) { c.MaxAttempts = 3 })
+			_, err := c.UpdateStatus(context.Background(), testRef, UpdateStatusRequest{Status: StatusActive})
+			if !errors.Is(err, ErrOutcomeUnknown) {
+				t.Errorf("err = %v after %d requests; want ErrOutcomeUnknown", err, s.count())
+			}
+		})
+	}
+	// A refusal first proves nothing was applied: a plain error.
+	s := &script{steps: []func(http.ResponseWriter, *http.Request){status(429, "0"), status(404, "")}}
+	c, _, _ := newTestClient(t, s)
+	_, err := c.Assign(context.Background(), testRef, AssignRequest{Email: "a@example.com"})
+	if _, isAPI := AsAPIError(err); !isAPI || errors.Is(err, ErrOutcomeUnknown) || s.count() != 2 {
+		t.Errorf("err = %v after %d requests; want the 404 after 2", err, s.count())
+	}
 }

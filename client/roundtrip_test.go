@@ -132,7 +132,11 @@ func TestOlderListRowIsRead(t *testing.T) {
 	if u, known := r.Assignee(); !known || u != nil {
 		t.Errorf("assignee = %v, %v; want known unassigned", u, known)
 	}
-	host, acct := r.Entities[0], r.Entities[1]
+	ents, err := r.Entities.List()
+	if err != nil || len(ents) != 2 {
+		t.Fatalf("entities = %+v, %v", ents, err)
+	}
+	host, acct := ents[0], ents[1]
 	if host.Name() != "pc-1" || host.Properties["hostName"] != "pc-1.corp" || host.Properties["deviceId"] != "d-9" {
 		t.Errorf("older entity = %+v", host)
 	}

@@ -1,8 +1,6 @@
 package client
 
 import (
-	"bytes"
-	"encoding/base64"
 	"html"
 	"strings"
 	"unicode"
@@ -13,8 +11,10 @@ import (
 const snippetLen = 120
 
 // snippet returns a short, single-line, tag-free excerpt of a non-JSON body:
-// an HTML page's <title> when it has one, else its text without tags.
-func snippet(body []byte, mediaType string) string {
+// an HTML page's <title> when it has one, else its text without tags. body
+// is already scrubbed; the text is scrubbed again once its character
+// references are decoded, before it is cut.
+func snippet(body []byte, mediaType string, scrub scrubber) string {
 	if len(body) > 4096 {
 		body = body[:4096]
 	}
@@ -30,7 +30,7 @@ func snippet(body []byte, mediaType string) string {
 		}
 		s = html.UnescapeString(s)
 	}
-	return clean(s, snippetLen)
+	return clean(scrub.string(s), snippetLen)
 }
 
 // htmlTitle returns the text of the first <title> element, or "".
@@ -111,58 +111,4 @@ func clean(s string, max int) string {
 		n++
 	}
 	return b.String()
-}
-
-// scrubber removes credential material from text the server sent back: a
-// misconfigured proxy's error page may echo the request's headers, and
-// nothing in an error may carry the secret.
-type scrubber struct{ needles []string }
-
-// newScrubber covers the secret and the Basic credentials it is sent in.
-func newScrubber(id string, secret Secret) scrubber {
-	v := secret.Reveal()
-	if v == "" {
-		return scrubber{}
-	}
-	basic := base64.StdEncoding.EncodeToString([]byte(id + ":" + v))
-	return scrubber{needles: []string{basic, v}}
-}
-
-// bytes returns b without any needle.
-func (s scrubber) bytes(b []byte) []byte {
-	for _, n := range s.needles {
-		if bytes.Contains(b, []byte(n)) {
-			b = bytes.ReplaceAll(b, []byte(n), []byte(redacted))
-		}
-	}
-	return b
-}
-
-// scrub removes credential material from every text field of e.
-func (e *APIError) scrub(s scrubber) {
-	if len(s.needles) == 0 {
-		return
-	}
-	for _, p := range []*string{&e.Code, &e.Title, &e.Detail, &e.Type, &e.Instance, &e.Target, &e.RequestID, &e.Timestamp} {
-		*p = s.string(*p)
-	}
-	if len(e.Errors) > 0 {
-		clean := make(map[string][]string, len(e.Errors))
-		for k, msgs := range e.Errors {
-			out := make([]string, len(msgs))
-			for i, m := range msgs {
-				out[i] = s.string(m)
-			}
-			clean[s.string(k)] = out
-		}
-		e.Errors = clean
-	}
-}
-
-// string returns v without any needle.
-func (s scrubber) string(v string) string {
-	for _, n := range s.needles {
-		v = strings.ReplaceAll(v, n, redacted)
-	}
-	return v
 }

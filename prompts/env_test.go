@@ -14,10 +14,13 @@ import (
 	"github.com/contraforce/contraforce-mcp/client/emulator"
 	"github.com/contraforce/contraforce-mcp/prompts"
 	"github.com/contraforce/contraforce-mcp/resources"
+	"github.com/contraforce/contraforce-mcp/tools"
 )
 
-// env is an MCP server with the prompts and the completer, calling an
-// emulator on loopback with the demo credential, and a connected client.
+// env is an MCP server with the prompts, the completer and the
+// list_incidents tool (sharing one cursor store with shift_handoff, as the
+// server does), calling an emulator on loopback with the demo credential,
+// and a connected client.
 type env struct {
 	emu *emulator.Emulator
 	api *client.Client
@@ -26,7 +29,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	emu := emulator.New(emulator.Options{})
+	return newEnvWith(t, emulator.Options{})
+}
+
+// newEnvWith serves an emulator variant (a smaller API page, say).
+func newEnvWith(t *testing.T, opts emulator.Options) *env {
+	t.Helper()
+	emu := emulator.New(opts)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 	api, err := client.New(client.Config{BaseURL: ts.URL + "/api/v2", ClientID: emulator.DemoClientID,
@@ -36,12 +45,16 @@ func newEnv(t *testing.T) *env {
 	}
 	getClient := func(context.Context) (*client.Client, error) { return api, nil }
 	srv := server.NewMCPServer("test", "0.0.0",
-		resources.NewCompleter(resources.Deps{Client: getClient}).ServerOptions()...)
-	d := prompts.Deps{Client: getClient}
+		append(resources.NewCompleter(resources.Deps{Client: getClient}).ServerOptions(), server.WithToolCapabilities(false))...)
+	cursors := tools.NewCursors(tools.CursorOptions{})
+	d := prompts.Deps{Client: getClient, ListCursor: cursors.ListCursor}
 	for _, p := range []prompts.Prompt{prompts.CloseIncident(d), prompts.TriageIncident(d), prompts.ShiftHandoff(d),
 		prompts.RespondToIncident(d)} {
 		srv.AddPrompt(p.Def, p.Handler)
 	}
+	sess := &tools.Session{Client: api, Scopes: []client.Scope{client.ScopeIncidentsRead}}
+	list := tools.ListIncidents(tools.Deps{Session: func(context.Context) (*tools.Session, error) { return sess, nil }, Cursors: cursors})
+	srv.AddTool(list.Def, list.Handler)
 	c, err := mcpclient.NewInProcessClient(srv)
 	if err != nil {
 		t.Fatal(err)

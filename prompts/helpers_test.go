@@ -1,25 +1,12 @@
 package prompts_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/client/emulator"
 )
-
-// jsonText is s as the prompts' fenced JSON spells it inside a string.
-func jsonText(s string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	out := strings.TrimSuffix(strings.TrimSpace(b.String()), `"`)
-	return strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(strings.TrimPrefix(out, `"`))
-}
 
 // prefix returns the first n runes of s.
 func prefix(s string, n int) string {
@@ -27,25 +14,38 @@ func prefix(s string, n int) string {
 	return string(r[:min(n, len(r))])
 }
 
-// openSince lists the emulator's New and Active incidents created in
-// [start, end] in the workspaces the demo credential sees (or in ws).
-func openSince(e *env, start, end time.Time, ws string) []client.IncidentRef {
-	visible := []string{emulator.WorkspaceOwnerID, emulator.WorkspaceResponderID, emulator.WorkspaceReaderID}
+// visibleWorkspaces are the workspaces the demo credential has a role on.
+var visibleWorkspaces = []string{emulator.WorkspaceOwnerID, emulator.WorkspaceResponderID, emulator.WorkspaceReaderID}
+
+// expected lists the emulator's incidents of the visible workspaces (or of
+// ws) that pred accepts.
+func expected(e *env, ws string, pred func(emulator.IncidentState) bool) []client.IncidentRef {
 	var out []client.IncidentRef
 	for _, ref := range e.emu.Refs() {
-		if !slices.Contains(visible, ref.WorkspaceID) || (ws != "" && ref.WorkspaceID != ws) {
+		if !slices.Contains(visibleWorkspaces, ref.WorkspaceID) || (ws != "" && ref.WorkspaceID != ws) {
 			continue
 		}
-		inc, _ := e.emu.Incident(ref)
-		created, err := time.Parse(time.RFC3339Nano, inc.CreatedAt)
-		if err != nil || created.Before(start) || created.After(end) {
-			continue
-		}
-		if inc.Status == client.StatusNew || inc.Status == client.StatusActive {
+		if inc, _ := e.emu.Incident(ref); pred(inc) {
 			out = append(out, ref)
 		}
 	}
 	return out
+}
+
+// isOpen accepts the New and Active incidents, however old.
+func isOpen(inc emulator.IncidentState) bool {
+	return inc.Status == client.StatusNew || inc.Status == client.StatusActive
+}
+
+// closedIn accepts the Closed incidents updated or active in [start, end].
+func closedIn(start, end time.Time) func(emulator.IncidentState) bool {
+	in := func(s string) bool {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return err == nil && !t.Before(start) && !t.After(end)
+	}
+	return func(inc emulator.IncidentState) bool {
+		return inc.Status == client.StatusClosed && (in(inc.UpdatedAt) || in(inc.LastActivityTime))
+	}
 }
 
 // sameSet reports whether a and b hold the same incidents.

@@ -2,6 +2,7 @@ package prompts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -57,8 +58,8 @@ type incidentText struct {
 }
 
 // incidentPrompt validates the arguments, reads the incident, and renders
-// the prompt: the instructions with the data fenced as untrusted, then the
-// incident resource embedded.
+// the prompt: the instructions with the investigation's text fenced as
+// untrusted.
 func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[string]string) (*mcp.GetPromptResult, error) {
 	args, err := parseArgs(name, incidentArgs, given)
 	if err != nil {
@@ -69,13 +70,13 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 	if err != nil {
 		return nil, fmt.Errorf("prompt %s: %v", name, err)
 	}
-	doc, data, err := resources.ReadInvestigation(ctx, api, ref)
+	doc, inv, err := resources.ReadInvestigation(ctx, api, ref)
 	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
-	}
-	fenced, err := untrusted(data)
-	if err != nil {
-		return nil, err
+		msg := fmt.Sprintf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
+		if resources.NamesNothing(err) {
+			return nil, argErrorf("%s", msg)
+		}
+		return nil, errors.New(msg)
 	}
 	body, err := render(text, incidentText{
 		WorkspaceID: resources.Clean(ref.WorkspaceID, 200), Source: string(ref.Source),
@@ -86,24 +87,17 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 		Closed:          string(client.StatusClosed),
 		Classifications: client.EnumStrings[client.Classification](),
 		Reasons:         client.EnumStrings[client.ClassificationReason](),
-		Data:            fenced,
+		Data:            untrusted(inv.Text()),
 	})
 	if err != nil {
 		return nil, err
 	}
-	embedded, err := resources.Encode(doc)
-	if err != nil {
-		return nil, err
-	}
-	inc := data.Incident
+	// The incident is carried once, as text: an embedded copy of its
+	// resource would double what the model reads (the text names the URI).
+	inc := inv.Incident
 	return &mcp.GetPromptResult{
 		Description: resources.Clean(fmt.Sprintf("%s %s #%d: %s", name, inc.Source, inc.Number, inc.Title), 200),
-		Messages: []mcp.PromptMessage{
-			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body)),
-			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewEmbeddedResource(mcp.TextResourceContents{
-				URI: doc.URI, MIMEType: "application/json", Text: embedded,
-			})),
-		},
+		Messages:    []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body))},
 	}, nil
 }
 

@@ -21,6 +21,22 @@ type Deps struct {
 	Client func(ctx context.Context) (*client.Client, error)
 	// Now is the clock of shift_handoff's window; nil means time.Now.
 	Now func() time.Time
+	// ListCursor issues a list_incidents cursor (tools.Cursors.ListCursor)
+	// so that shift_handoff can say how to continue a listing it cut; nil:
+	// it says to list again.
+	ListCursor func(api *client.Client, f client.IncidentFilter, page client.PageToken, skip int) (string, error)
+}
+
+// listCursor is a cursor continuing the listing at (page, skip), or "".
+func (d Deps) listCursor(api *client.Client, f client.IncidentFilter, page client.PageToken, skip int) string {
+	if d.ListCursor == nil {
+		return ""
+	}
+	c, err := d.ListCursor(api, f, page, skip)
+	if err != nil {
+		return ""
+	}
+	return c
 }
 
 func (d Deps) now() time.Time {
@@ -86,14 +102,14 @@ func parseArgs(prompt string, specs []argSpec, given map[string]string) (map[str
 		v := strings.TrimSpace(given[a.name])
 		if v == "" {
 			if a.required {
-				return nil, fmt.Errorf("prompt %s: missing required argument %q: %s", prompt, a.name, a.description)
+				return nil, argErrorf("prompt %s: missing required argument %q: %s", prompt, a.name, a.description)
 			}
 			continue
 		}
 		if a.check != nil {
 			checked, err := a.check(v)
 			if err != nil {
-				return nil, fmt.Errorf("prompt %s: invalid argument %q: %v", prompt, a.name, err)
+				return nil, argErrorf("prompt %s: invalid argument %q: %v", prompt, a.name, err)
 			}
 			v = checked
 		}
@@ -101,6 +117,20 @@ func parseArgs(prompt string, specs []argSpec, given map[string]string) (map[str
 	}
 	return out, nil
 }
+
+// argError is a prompts/get failure caused by its arguments: a missing or
+// invalid one, or one naming no incident. It matches mcp.ErrInvalidParams,
+// so the server answers it with -32602 (invalid params) rather than the
+// -32603 (internal error) mcp-go gives any other handler error; its message
+// is the sentence to act on.
+type argError struct{ msg string }
+
+func argErrorf(format string, a ...any) error { return &argError{fmt.Sprintf(format, a...)} }
+
+func (e *argError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, mcp.ErrInvalidParams) hold.
+func (e *argError) Is(target error) bool { return target == mcp.ErrInvalidParams }
 
 // checkSource accepts a source in any case and returns its canonical spelling.
 func checkSource(v string) (string, error) {

@@ -2,7 +2,9 @@ package prompts
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -51,22 +53,31 @@ func render(name string, data any) (string, error) {
 	return schema.SafeText(b.String()), nil
 }
 
-// untrusted renders data from ContraForce as indented JSON, for a fenced
-// block in a prompt. JSON keeps the fence intact whatever the data says: a
-// string cannot hold a raw newline, so no line of the block can close the
-// fence or pose as the prompt's own text. "<" and ">" are escaped as well
-// (they occur only inside JSON strings), so the data cannot even quote the
-// prompt's <<<END …>>> marker.
-func untrusted(v any) (string, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(v); err != nil {
-		return "", fmt.Errorf("internal error: the incident data could not be encoded: %w", err)
-	}
-	out := string(schema.SafeJSON(bytes.TrimRight(b.Bytes(), "\n")))
-	return angleEscaper.Replace(out), nil
+// untrusted fences text from ContraForce for a prompt: between BEGIN and
+// END markers tagged with a digest of the text, inside a code fence longer
+// than any run of backticks in it. The text can quote a marker but not its
+// tag (it would have to contain its own digest), nor close the fence; and
+// resources.Investigation.Text, like the hand-off's rows, starts every line
+// with its own label or an indent, so no line of it poses as the prompt's.
+// Nothing is escaped: the text reads as it was written.
+func untrusted(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	tag := hex.EncodeToString(sum[:8])
+	fence := strings.Repeat("`", max(3, longestRun(text, '`')+1))
+	return fmt.Sprintf("<<<BEGIN UNTRUSTED INCIDENT DATA %s>>>\n%stext\n%s\n%s\n<<<END UNTRUSTED INCIDENT DATA %s>>>",
+		tag, fence, text, fence, tag)
 }
 
-var angleEscaper = strings.NewReplacer("<", `\u003c`, ">", `\u003e`)
+// longestRun is the length of the longest run of r in s.
+func longestRun(s string, r rune) int {
+	best, run := 0, 0
+	for _, c := range s {
+		if c == r {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
+		}
+	}
+	return best
+}

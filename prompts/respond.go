@@ -2,6 +2,7 @@ package prompts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,27 +30,14 @@ func RespondToIncident(d Deps) Prompt {
 	}
 }
 
-// proposal is a proposed gamebook as the prompt shows it.
-type proposal struct {
-	GamebookID string   `json:"gamebookId"`
-	Title      string   `json:"title"`
-	Actions    []string `json:"actions"`
-}
-
-// respondData is the fenced data of the prompt: the incident, and the
-// gamebooks proposed for it.
-type respondData struct {
-	Incident  any        `json:"incident"`
-	Proposals []proposal `json:"proposedGamebooks"`
-	Ran       []string   `json:"alreadyRan,omitempty"`
-	Notes     []string   `json:"notes,omitempty"`
-}
-
 type respondText struct {
 	WorkspaceID, Source, IncidentID, URI string
 	Data                                 string
 }
 
+// respondPrompt renders the prompt: the instructions, with the
+// investigation's text and the gamebooks proposed for the incident fenced
+// as untrusted, as incidentPrompt does.
 func respondPrompt(ctx context.Context, d Deps, name string, given map[string]string) (*mcp.GetPromptResult, error) {
 	args, err := parseArgs(name, incidentArgs, given)
 	if err != nil {
@@ -62,58 +50,77 @@ func respondPrompt(ctx context.Context, d Deps, name string, given map[string]st
 	}
 	doc, inv, err := resources.ReadInvestigation(ctx, api, ref)
 	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
+		msg := fmt.Sprintf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
+		if resources.NamesNothing(err) {
+			return nil, argErrorf("%s", msg)
+		}
+		return nil, errors.New(msg)
 	}
-	data := respondData{Incident: inv, Proposals: []proposal{}}
-	gbs, err := api.IncidentGamebooks(ctx, ref.WorkspaceID, ref.IncidentID)
+	gbs, gbErr := api.IncidentGamebooks(ctx, ref.WorkspaceID, ref.IncidentID)
+	body, err := render("respond_to_incident.md", respondText{WorkspaceID: resources.Clean(ref.WorkspaceID, 200),
+		Source: string(ref.Source), IncidentID: resources.Clean(ref.IncidentID, 200), URI: doc.URI,
+		Data: untrusted(inv.Text() + "\n\n" + gamebookLines(ref.Source, gbs, gbErr))})
 	if err != nil {
-		data.Notes = append(data.Notes, "the proposed gamebooks could not be read ("+resources.ShortError(err)+"): call list_gamebooks")
+		return nil, err
 	}
+	// One message: the incident as text, no embedded copy of its resource.
+	return &mcp.GetPromptResult{
+		Description: resources.Clean(fmt.Sprintf("%s %s #%d: %s", name, inv.Incident.Source, inv.Incident.Number, inv.Incident.Title), 200),
+		Messages:    []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body))},
+	}, nil
+}
+
+// gamebookLines renders the incident's gamebooks as the fenced data's
+// second part: the proposed ones, each action on a numbered line under its
+// gamebook, then the ones that already ran. As in Investigation.Text, only
+// labels written here start a line, and every value is folded onto one line.
+func gamebookLines(src client.Source, gbs []client.Gamebook, err error) string {
+	var proposed, ran strings.Builder
+	var nProposed, nRan int
 	for _, gb := range gbs {
-		if gb.Source != "" && gb.Source != ref.Source {
+		if gb.Source != "" && gb.Source != src {
 			continue
 		}
 		ps := slices.Clone(gb.Playbooks)
 		slices.SortStableFunc(ps, func(a, b client.Playbook) int { return a.Sequence - b.Sequence })
-		var actions []string
-		for _, p := range ps {
-			a := fmt.Sprintf("%s on %s %s (id %s", p.Name, p.EntityType, p.AffectedEntity, p.ID)
-			if p.IsRecommended {
-				a += ", recommended"
-			}
-			if p.IsAdminRequired {
-				a += ", needs a workspace Owner's approval"
-			}
-			actions = append(actions, resources.Clean(a+")", 400))
-		}
 		if strings.EqualFold(gb.Status, "Pending") {
-			data.Proposals = append(data.Proposals, proposal{GamebookID: resources.Clean(gb.ID, 100),
-				Title: resources.Clean(gb.Title, 120), Actions: actions})
-		} else {
-			data.Ran = append(data.Ran, resources.Clean(fmt.Sprintf("%s (%s, %s): %s", gb.Title, gb.Status, gb.ModificationDate,
-				strings.Join(actions, "; ")), 800))
+			nProposed++
+			fmt.Fprintf(&proposed, "- gamebookId %s: %s\n", fold(gb.ID, 100), fold(gb.Title, 120))
+			for i, p := range ps {
+				fmt.Fprintf(&proposed, "  %d. %s\n", i+1, action(p))
+			}
+			continue
+		}
+		nRan++
+		fmt.Fprintf(&ran, "- %s (%s, %s):\n", fold(gb.Title, 120), fold(gb.Status, 40), fold(gb.ModificationDate, 40))
+		for i, p := range ps {
+			fmt.Fprintf(&ran, "  %d. %s\n", i+1, action(p))
 		}
 	}
-	fenced, err := untrusted(data)
+	var b strings.Builder
 	if err != nil {
-		return nil, err
+		fmt.Fprintf(&b, "Proposed gamebooks: could not be read (%s); call list_gamebooks.\n", fold(resources.ShortError(err), 300))
+	} else {
+		fmt.Fprintf(&b, "Proposed gamebooks (%d):\n%s", nProposed, proposed.String())
 	}
-	body, err := render("respond_to_incident.md", respondText{WorkspaceID: resources.Clean(ref.WorkspaceID, 200),
-		Source: string(ref.Source), IncidentID: resources.Clean(ref.IncidentID, 200), URI: doc.URI, Data: fenced})
-	if err != nil {
-		return nil, err
+	if nRan > 0 {
+		fmt.Fprintf(&b, "\nAlready ran for this incident (%d):\n%s", nRan, ran.String())
 	}
-	embedded, err := resources.Encode(doc)
-	if err != nil {
-		return nil, err
-	}
-	return &mcp.GetPromptResult{
-		Description: resources.Clean(fmt.Sprintf("%s %s #%d: %s", name, inv.Incident.Source, inv.Incident.Number, inv.Incident.Title), 200),
-		Messages: []mcp.PromptMessage{
-			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body)),
-			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewEmbeddedResource(mcp.TextResourceContents{
-				URI: doc.URI, MIMEType: "application/json", Text: embedded,
-			})),
-		},
-	}, nil
+	return strings.TrimRight(b.String(), "\n")
 }
+
+// action words one playbook of a gamebook: what it does, on which entity,
+// its playbookId, and whether it is recommended or waits for an Owner.
+func action(p client.Playbook) string {
+	a := fmt.Sprintf("%s on %s %s (playbookId %s", fold(p.Name, 120), fold(p.EntityType, 40), fold(p.AffectedEntity, 200), fold(p.ID, 100))
+	if p.IsRecommended {
+		a += ", recommended"
+	}
+	if p.IsAdminRequired {
+		a += ", needs a workspace Owner's approval"
+	}
+	return a + ")"
+}
+
+// fold cleans a value and folds it onto one line.
+func fold(s string, n int) string { return oneLine(resources.Clean(s, n)) }

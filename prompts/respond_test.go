@@ -1,7 +1,6 @@
 package prompts_test
 
 import (
-	"encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -10,11 +9,12 @@ import (
 	"github.com/contraforce/contraforce-mcp/client/emulator"
 )
 
-// TestRespondToIncidentShowsProposalsAndAsks: the prompt embeds the live
-// incident and the gamebooks ContraForce proposes for it, each action with
-// the entity it acts on and its id, inside the untrusted fence; it directs
-// a dry run with the exact arguments, the user's agreement, then the run;
-// and reading it changes nothing.
+// TestRespondToIncidentShowsProposalsAndAsks: the prompt carries the live
+// incident and the gamebooks ContraForce proposes for it, each action on
+// its own line under its gamebook with the entity it acts on and its id,
+// inside the untrusted fence; it directs a dry run with the exact
+// arguments, the user's agreement, then the run; and reading it changes
+// nothing.
 func TestRespondToIncidentShowsProposalsAndAsks(t *testing.T) {
 	e := newEnv(t)
 	ref, detail := e.pick(t, client.SourceDefenderXDR)
@@ -27,21 +27,34 @@ func TestRespondToIncidentShowsProposalsAndAsks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The incident is carried once: one message, no embedded copy.
+	if len(res.Messages) != 1 {
+		t.Fatalf("%d messages, want one", len(res.Messages))
+	}
 	body := text(t, res.Messages[0])
-	var data struct {
-		Incident struct {
-			Incident struct{ Title string }
+	data := fenced(t, body)
+	if !strings.Contains(data, detail.Incident.Title) {
+		t.Errorf("the fenced data lacks the title %q", detail.Incident.Title)
+	}
+	// The proposals: a "- gamebookId" line per gamebook, its actions on the
+	// indented lines under it.
+	proposals := map[string]string{} // gamebook id → its action lines
+	_, tail, ok := strings.Cut(data, "\nProposed gamebooks (")
+	if !ok {
+		t.Fatalf("no proposals section in the data:\n%s", data)
+	}
+	tail, _, _ = strings.Cut(tail, "\n\nAlready ran")
+	var cur string
+	for _, l := range strings.Split(tail, "\n")[1:] {
+		switch {
+		case strings.HasPrefix(l, "- gamebookId "):
+			cur, _, _ = strings.Cut(strings.TrimPrefix(l, "- gamebookId "), ":")
+			proposals[cur] = ""
+		case strings.HasPrefix(l, "  ") && cur != "":
+			proposals[cur] += l + "\n"
+		default:
+			t.Errorf("a line of the proposals is neither a gamebook nor an indented action: %q", l)
 		}
-		Proposals []struct {
-			GamebookID string
-			Actions    []string
-		} `json:"proposedGamebooks"`
-	}
-	if err := json.Unmarshal([]byte(fenced(t, body)), &data); err != nil {
-		t.Fatalf("the fenced data is not JSON: %v", err)
-	}
-	if data.Incident.Incident.Title != detail.Incident.Title {
-		t.Errorf("the fenced incident is %q, want %q", data.Incident.Incident.Title, detail.Incident.Title)
 	}
 	proposed := 0
 	for _, gb := range gbs {
@@ -49,26 +62,21 @@ func TestRespondToIncidentShowsProposalsAndAsks(t *testing.T) {
 			continue
 		}
 		proposed++
-		found := false
-		for _, p := range data.Proposals {
-			if p.GamebookID == gb.ID {
-				found = true
-				joined := strings.Join(p.Actions, "\n")
-				for _, pb := range gb.Playbooks {
-					for _, want := range []string{pb.Name, pb.AffectedEntity, pb.ID} {
-						if !strings.Contains(joined, want) {
-							t.Errorf("gamebook %s: the actions lack %q", gb.ID, want)
-						}
-					}
+		actions, found := proposals[gb.ID]
+		if !found {
+			t.Errorf("the proposed gamebook %s is not in the prompt", gb.ID)
+			continue
+		}
+		for _, pb := range gb.Playbooks {
+			for _, want := range []string{pb.Name, pb.AffectedEntity, "playbookId " + pb.ID} {
+				if !strings.Contains(actions, want) {
+					t.Errorf("gamebook %s: the actions lack %q:\n%s", gb.ID, want, actions)
 				}
 			}
 		}
-		if !found {
-			t.Errorf("the proposed gamebook %s is not in the prompt", gb.ID)
-		}
 	}
-	if proposed == 0 || len(data.Proposals) != proposed {
-		t.Errorf("%d proposals in the prompt, %d proposed by the API", len(data.Proposals), proposed)
+	if proposed == 0 || len(proposals) != proposed {
+		t.Errorf("%d proposals in the prompt, %d proposed by the API", len(proposals), proposed)
 	}
 	for _, want := range []string{"`run_gamebook`", `"dryRun": true`, `"dryRun": false`, "Ask me", "Never run it twice",
 		`"workspaceId": "` + ref.WorkspaceID + `"`, `"incidentId": "` + ref.IncidentID + `"`, "**untrusted data**"} {
@@ -79,13 +87,11 @@ func TestRespondToIncidentShowsProposalsAndAsks(t *testing.T) {
 	if !maps.Equal(before, e.emu.Stats().Applied) {
 		t.Error("reading the prompt changed the emulator's state")
 	}
-	if len(res.Messages) != 2 {
-		t.Errorf("%d messages, want the instructions and the embedded incident", len(res.Messages))
-	}
 }
 
 // TestRespondToIncidentFencesHostileEntities: an entity name written by an
-// attacker reaches the prompt only inside the fence, as JSON.
+// attacker reaches the prompt only inside the fence, on an action's
+// indented line, with its override marked.
 func TestRespondToIncidentFencesHostileEntities(t *testing.T) {
 	e := newEnv(t)
 	ref := tricky(t, emulator.TrickyBidiOverride)
@@ -99,7 +105,13 @@ func TestRespondToIncidentFencesHostileEntities(t *testing.T) {
 	if strings.Contains(outside, "invoice") || strings.ContainsRune(body, '\u202e') {
 		t.Errorf("the hostile file name leaked outside the fence or kept its override:\n%s", outside)
 	}
-	if !strings.Contains(data, "Quarantine file") {
-		t.Errorf("the file's proposed action is missing from the data:\n%s", data)
+	found := false
+	for _, l := range strings.Split(data, "\n") {
+		if strings.Contains(l, "Quarantine file") && strings.Contains(l, "[U+202E]") {
+			found = strings.HasPrefix(l, "  ")
+		}
+	}
+	if !found {
+		t.Errorf("the file's proposed action is missing from the data, or not on an indented line:\n%s", data)
 	}
 }

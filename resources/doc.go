@@ -7,9 +7,16 @@
 // Three resource templates address an incident by (workspaceId, source,
 // incidentId), as the API and the tools do:
 //
-//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}            the incident, alerts, entities
-//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/comments   its most recent comments
-//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/evidence   the head of its evidence table
+//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}                    the incident, alerts, entities
+//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/comments{?before}  a page of its comments
+//	contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}/evidence           the head of its evidence table
+//
+// The API lists an incident's comments all at once and only appends to
+// them, so comments are numbered from 1, oldest first, and a page is the
+// 20 newest before comment number "before" (without it, the newest of
+// all); each page names its first comment's number and, when there are
+// older ones, their page's URI ("older"). get_incident's text names that
+// URI when it shows only the newest.
 //
 // Their variables are RFC 6570 simple expansions: an id with a reserved
 // character is percent-encoded (CrowdStrike's "inc:1" is "inc%3A1"), and a
@@ -24,10 +31,12 @@
 // from an incident passes through schema.SafeText, and the encoded JSON
 // through schema.SafeJSON.
 //
-// A failed read is a JSON-RPC error (mcp-go sends a handler's error with code
-// -32603) whose message names the API code and request id and says what to do.
-// NOT_FOUND wraps server.ErrResourceNotFound, mcp-go's resource-not-found
-// error, so hooks classify it as such.
+// A failed read is a JSON-RPC error whose message names the API code and
+// request id and says what to do. A URI that names no incident (not an
+// incident URI, or one the API answers NOT_FOUND or VALIDATION) wraps
+// server.ErrResourceNotFound, mcp-go's resource-not-found error, and the
+// server answers it with -32002 (resource not found; -32602 from protocol
+// 2026-07-28); any other failure is -32603 (internal error).
 //
 // The static resource contraforce://reference/closure-policy (text/markdown,
 // rendered from texts/closure-policy.md) lists the allowed sources, statuses,

@@ -13,16 +13,28 @@ import (
 
 // readError turns a failed read into the error mcp-go sends back as the
 // JSON-RPC error of resources/read: one actionable sentence naming the API
-// code and request id. A NOT_FOUND wraps server.ErrResourceNotFound so that
-// hooks (and logs) classify it as mcp-go's own resource-not-found; mcp-go
-// still answers a handler's error with code -32603, which a handler cannot
-// change.
+// code and request id. When the URI names no incident the API knows (not
+// found, or ids the API refuses), the error wraps server.ErrResourceNotFound,
+// mcp-go's own resource-not-found, which the server answers with -32002
+// (resource not found) rather than -32603; see NamesNothing.
 func readError(what string, err error) error {
 	msg := schema.SafeText(Describe(what, err))
-	if client.ErrorCode(err) == client.CodeNotFound {
+	if NamesNothing(err) {
 		return fmt.Errorf("%w: %s", server.ErrResourceNotFound, msg)
 	}
 	return errors.New(msg)
+}
+
+// NamesNothing reports whether a failed API call failed because the
+// incident it named does not exist (NOT_FOUND) or its ids are not ones the
+// API accepts (VALIDATION, BAD_REQUEST): the caller's mistake, not the
+// server's. Prompts use it too.
+func NamesNothing(err error) bool {
+	switch client.ErrorCode(err) {
+	case client.CodeNotFound, client.CodeValidation, client.CodeBadRequest:
+		return true
+	}
+	return false
 }
 
 // Describe words a failed API call for an agent or an operator: what
@@ -59,7 +71,8 @@ func nextStep(e *client.APIError) string {
 	case client.CodeWorkspaceNotAllowed:
 		return "This server is configured to work only in certain workspaces; use an incident from one of them."
 	case client.CodeUnauthorized:
-		return "The server's ContraForce credential was rejected; the operator must fix the client id and secret."
+		return "The ContraForce credential was rejected: the operator must fix the server's client id and secret, or, " +
+			"when this MCP client presents its own credential (pass-through), the user must fix it in the client's configuration."
 	case client.CodeRateLimited, client.CodeServiceUnavailable, client.CodeBadGateway,
 		client.CodeGatewayTimeout, client.CodeInternal:
 		return "ContraForce is busy or had a temporary failure; try again shortly."

@@ -62,7 +62,11 @@ func ReadInvestigation(ctx context.Context, api *client.Client, ref client.Incid
 	if comErr != nil {
 		inv.Notes = append(inv.Notes, "comments could not be fetched: "+ShortError(comErr))
 	} else {
-		inv.Comments, inv.Notes = ViewComments(comments, inv.Notes)
+		var page CommentPage
+		inv.Comments, page = ViewComments(comments, 0)
+		if note := commentsNote(ref, page); note != "" {
+			inv.Notes = append(inv.Notes, note)
+		}
 	}
 	return doc, inv, nil
 }

@@ -24,13 +24,16 @@ type IncidentDocument struct {
 	Notes    []string     `json:"notes,omitempty"`
 }
 
-// CommentsDocument is the content of the comments resource: the most
-// recent comments, oldest first.
+// CommentsDocument is the content of the comments resource: a page of at
+// most 20 comments, oldest first, numbered First to First+len-1 of Total
+// (numbered from 1, oldest first), and the URI of the older ones.
 type CommentsDocument struct {
 	URI      string             `json:"uri"`
 	Incident client.IncidentRef `json:"incident"`
 	Total    int                `json:"total"`
+	First    int                `json:"first,omitempty"`
 	Comments []CommentView      `json:"comments"`
+	Older    string             `json:"older,omitempty"`
 	Notes    []string           `json:"notes,omitempty"`
 }
 
@@ -81,14 +84,27 @@ func incidentDocument(ref client.IncidentRef, detail *client.IncidentDetail, st 
 	return doc
 }
 
-// ReadComments reads an incident's comments.
-func ReadComments(ctx context.Context, api *client.Client, ref client.IncidentRef) (*CommentsDocument, error) {
+// ReadComments reads a page of an incident's comments: the newest before
+// comment number before (0: the newest of all).
+func ReadComments(ctx context.Context, api *client.Client, ref client.IncidentRef, before int) (*CommentsDocument, error) {
 	cs, err := api.ListComments(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	doc := &CommentsDocument{URI: CommentsURI(ref), Incident: cleanRef(ref), Total: len(cs)}
-	doc.Comments, doc.Notes = ViewComments(cs, nil)
+	uri := CommentsURI(ref)
+	if before > 0 {
+		uri = CommentsPageURI(ref, before)
+	}
+	doc := &CommentsDocument{URI: uri, Incident: cleanRef(ref)}
+	var page CommentPage
+	doc.Comments, page = ViewComments(cs, before)
+	doc.Total = page.Total
+	if len(doc.Comments) > 0 {
+		doc.First = page.First
+	}
+	if page.Older() {
+		doc.Older = CommentsPageURI(ref, page.First)
+	}
 	return doc, nil
 }
 

@@ -2,6 +2,7 @@ package resources_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -278,6 +279,56 @@ func TestParseURIRoundTrip(t *testing.T) {
 	} {
 		if _, _, ok := resources.ParseURI(bad); ok {
 			t.Errorf("ParseURI(%q) accepted", bad)
+		}
+	}
+}
+
+// TestReadCommentsPages: every comment of an incident with more than a
+// page of them is reachable, in order, by following each page's older
+// URI from the newest page; a bad page number is refused.
+func TestReadCommentsPages(t *testing.T) {
+	e := newEnv(t)
+	s := e.connect(t, true)
+	ref := e.pick(t, client.SourceDefenderXDR)
+	for i := range 45 {
+		msg := fmt.Sprintf("Note %02d.", i)
+		if _, _, err := e.api.AddComment(t.Context(), ref, client.AddCommentRequest{Content: msg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := e.emu.Comments(ref)
+	var got []string
+	uri, pages := resources.CommentsURI(ref), 0
+	for ; uri != "" && pages < 10; pages++ {
+		tc, err := readText(t, s, uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc resources.CommentsDocument
+		if err := json.Unmarshal([]byte(tc.Text), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.URI != uri || doc.Total != len(want) || len(doc.Comments) > 20 || doc.First != doc.Total-len(got)-len(doc.Comments)+1 {
+			t.Fatalf("page %d (%s): uri %s, total %d, first %d, %d comments", pages+1, uri, doc.URI, doc.Total, doc.First, len(doc.Comments))
+		}
+		page := make([]string, len(doc.Comments))
+		for i, c := range doc.Comments {
+			page[i] = c.Text
+		}
+		got = append(page, got...)
+		uri = doc.Older
+	}
+	if pages != 3 || len(got) != len(want) {
+		t.Fatalf("%d pages, %d comments; the incident has %d", pages, len(got), len(want))
+	}
+	for i, c := range want {
+		if !strings.HasPrefix(c.Message, strings.TrimSuffix(got[i], "…")) {
+			t.Fatalf("comment %d is %q, want %q", i+1, got[i], c.Message)
+		}
+	}
+	for _, bad := range []string{"0", "-1", "x", "", "07"} {
+		if _, err := readText(t, s, resources.CommentsURI(ref)+"?before="+bad); err == nil || !strings.Contains(err.Error(), "before must be") {
+			t.Errorf("before=%q: %v", bad, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -15,8 +16,11 @@ import (
 // with IncidentURI, CommentsURI and EvidenceURI rather than by hand.
 const (
 	IncidentTemplate = "contraforce://workspaces/{workspaceId}/incidents/{source}/{incidentId}"
-	CommentsTemplate = IncidentTemplate + "/comments"
 	EvidenceTemplate = IncidentTemplate + "/evidence"
+	// CommentsTemplate pages with ?before=N: the comments older than
+	// comment number N (numbered from 1, oldest first); without it, the
+	// newest.
+	CommentsTemplate = IncidentTemplate + "/comments{?before}"
 )
 
 // ClosurePolicyURI is the static reference resource listing the allowed
@@ -79,8 +83,34 @@ func URI(k Kind, ref client.IncidentRef) string {
 // IncidentURI returns the URI of the incident resource.
 func IncidentURI(ref client.IncidentRef) string { return URI(KindIncident, ref) }
 
-// CommentsURI returns the URI of the incident's comments resource.
+// CommentsURI returns the URI of the incident's comments resource (its
+// newest comments).
 func CommentsURI(ref client.IncidentRef) string { return URI(KindComments, ref) }
+
+// CommentsPageURI returns the URI of the page of the incident's comments
+// older than comment number before.
+func CommentsPageURI(ref client.IncidentRef, before int) string {
+	return CommentsURI(ref) + "?before=" + strconv.Itoa(before)
+}
+
+// CommentsBefore returns the page a comments URI asks for: 0 for the
+// newest comments, else the comment number the page ends before; ok is
+// false for a before that is not a whole number from 1.
+func CommentsBefore(uri string) (before int, ok bool) {
+	vals := parsedTemplates[KindComments].Match(uri)
+	if vals == nil {
+		return 0, false
+	}
+	s := vals.Get("before").String()
+	if s == "" {
+		return 0, !strings.Contains(uri, "?")
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || strconv.Itoa(n) != s {
+		return 0, false
+	}
+	return n, true
+}
 
 // EvidenceURI returns the URI of the incident's evidence resource.
 func EvidenceURI(ref client.IncidentRef) string { return URI(KindEvidence, ref) }

@@ -19,7 +19,7 @@ import (
 const (
 	maxTitle        = 300
 	maxDescription  = 2000
-	maxCommentText  = 1000
+	maxCommentText  = 2000
 	maxComments     = 20
 	maxAlerts       = 25
 	maxEntities     = 30
@@ -29,8 +29,16 @@ const (
 	maxQuery        = 600
 )
 
-// IncidentView is the compact incident.
+// IncidentView is the compact incident: its identity and state, and its
+// description.
 type IncidentView struct {
+	IncidentHead
+	Description string `json:"description,omitempty"`
+}
+
+// IncidentHead is the compact incident without its description: what a
+// program reads of it (get_incident's structured content).
+type IncidentHead struct {
 	WorkspaceID          string   `json:"workspaceId"`
 	Workspace            string   `json:"workspace,omitempty"`
 	Source               string   `json:"source"`
@@ -45,7 +53,6 @@ type IncidentView struct {
 	Created              string   `json:"created"`
 	Updated              string   `json:"updated,omitempty"`
 	LastActivity         string   `json:"lastActivity,omitempty"`
-	Description          string   `json:"description,omitempty"`
 	Tactics              []string `json:"tactics,omitempty"`
 	TicketID             string   `json:"ticketId,omitempty"`
 	// Unknown names the state members the API did not show: their absence
@@ -86,8 +93,8 @@ func ViewRow(i client.IncidentSummary) IncidentRow {
 		WorkspaceID: Clean(i.WorkspaceID, maxCell), Source: Clean(string(i.Source), maxCell), IncidentID: Clean(i.ID, maxCell),
 		Number: i.Number, Title: Clean(i.Title, maxTitle), Severity: Clean(string(i.Severity), maxCell),
 		Status: Clean(string(i.Status), maxCell), Workspace: Clean(i.WorkspaceName, maxCell),
-		Assignee: Clean(UserName(assignee), maxCell), Created: ShortTime(i.CreationTime),
-		LastActivity: ShortTime(i.LastActivityTime), Alerts: i.AlertsCount,
+		Assignee: Clean(UserName(assignee), maxCell), Created: ViewTime(i.CreationTime),
+		LastActivity: ViewTime(i.LastActivityTime), Alerts: i.AlertsCount,
 	}
 	if c := i.Classification.Value; c != nil {
 		row.Classification = Clean(string(*c), maxCell)
@@ -134,15 +141,14 @@ type CommentView struct {
 // ViewIncident is the compact view of an incident of source src, with the
 // state read by client.StateOf.
 func ViewIncident(src client.Source, inc client.Incident, st client.IncidentState) IncidentView {
-	v := IncidentView{
+	v := IncidentView{Description: Clean(inc.Description, maxDescription), IncidentHead: IncidentHead{
 		WorkspaceID: Clean(inc.WorkspaceID, maxCell), Workspace: Clean(inc.WorkspaceName, maxCell),
 		Source: string(src), IncidentID: Clean(inc.ID, maxCell), Number: inc.Number,
 		Title: Clean(inc.Title, maxTitle), Severity: Clean(string(inc.Severity), maxCell),
-		Status: Clean(string(inc.Status), maxCell), Created: ShortTime(inc.CreatedAt),
-		Updated: ShortTime(inc.UpdatedAt), LastActivity: ShortTime(inc.LastActivityTime),
-		Description: Clean(inc.Description, maxDescription), Tactics: cleanAll(inc.Tactics),
-		Assignee: Clean(UserName(st.Assignee), maxCell),
-	}
+		Status: Clean(string(inc.Status), maxCell), Created: ViewTime(inc.CreatedAt),
+		Updated: ViewTime(inc.UpdatedAt), LastActivity: ViewTime(inc.LastActivityTime),
+		Tactics: cleanAll(inc.Tactics), Assignee: Clean(UserName(st.Assignee), maxCell),
+	}}
 	if !st.AssigneeKnown {
 		v.Unknown = append(v.Unknown, UnknownAssignee)
 	}
@@ -173,7 +179,7 @@ func ViewAlerts(alerts []client.Alert, notes []string) ([]AlertView, []string) {
 	out := make([]AlertView, len(alerts))
 	for i, a := range alerts {
 		out[i] = AlertView{Title: Clean(a.Title, maxTitle), Severity: Clean(string(a.Severity), maxCell),
-			Product: Clean(a.ProductName, maxCell), Created: ShortTime(a.CreatedAt), Tactics: cleanAll(a.Tactics)}
+			Product: Clean(a.ProductName, maxCell), Created: ViewTime(a.CreatedAt), Tactics: cleanAll(a.Tactics)}
 	}
 	return out, notes
 }
@@ -247,28 +253,58 @@ func ViewEvidence(ev *client.Evidence, notes []string) (*EvidenceView, []string)
 	return v, notes
 }
 
-// ViewComments is the compact view of the most recent maxComments
-// comments, oldest first; a cut is added to notes.
-func ViewComments(cs []client.Comment, notes []string) ([]CommentView, []string) {
-	if len(cs) > maxComments {
-		notes = append(notes, fmt.Sprintf("the %d most recent of %d comments shown", maxComments, len(cs)))
-		cs = cs[len(cs)-maxComments:]
+// CommentPage is the position of a page of an incident's comments, which
+// the API lists all at once, oldest first. Comments are numbered from 1,
+// oldest first; the API only appends, so a number keeps naming the same
+// comment and a page can be asked for again.
+type CommentPage struct {
+	// Total is how many comments the incident has.
+	Total int
+	// First and Last are the numbers of the first and last comment shown
+	// (0 and -1 when none is).
+	First, Last int
+}
+
+// Older reports whether comments older than the page exist.
+func (p CommentPage) Older() bool { return p.First > 1 }
+
+// ViewComments is the compact view of a page of at most maxComments
+// comments, oldest first: the newest ones before comment number before
+// (0: the newest of all).
+func ViewComments(cs []client.Comment, before int) ([]CommentView, CommentPage) {
+	hi := len(cs)
+	if before > 0 {
+		hi = min(hi, before-1)
 	}
-	out := make([]CommentView, len(cs))
-	for i, c := range cs {
+	lo := max(0, hi-maxComments)
+	out := make([]CommentView, 0, hi-lo)
+	for _, c := range cs[lo:hi] {
 		author := c.AuthorName
 		if author == "" {
 			author = c.AuthorEmail
 		}
-		v := CommentView{Author: Clean(author, maxCell), Created: ShortTime(c.CreatedTime),
+		v := CommentView{Author: Clean(author, maxCell), Created: ViewTime(c.CreatedTime),
 			Text: Clean(c.Message, maxCommentText), Agent: c.IsAgentComment, Closing: c.IsClosingComment,
 			Activity: c.IsActivityComment}
 		if c.AgentName != nil {
 			v.AgentName = Clean(*c.AgentName, maxCell)
 		}
-		out[i] = v
+		out = append(out, v)
 	}
-	return out, notes
+	return out, CommentPage{Total: len(cs), First: lo + 1, Last: hi}
+}
+
+// commentsNote says which comments a page shows and where the older ones
+// are ("" when it shows them all).
+func commentsNote(ref client.IncidentRef, p CommentPage) string {
+	if p.First <= 1 && p.Last == p.Total {
+		return ""
+	}
+	note := fmt.Sprintf("comments %d to %d of %d shown", p.First, p.Last, p.Total)
+	if p.Older() {
+		note += "; older ones: resource " + CommentsPageURI(ref, p.First)
+	}
+	return note
 }
 
 // UserName names a user by email, else display name, else id; "" for nil,
@@ -287,9 +323,11 @@ func UserName(u *client.UserRef) string {
 	return "a user the API did not name"
 }
 
-// ShortTime renders an API time as "2006-01-02T15:04Z" (UTC, minutes) and
-// passes anything it cannot parse through, cleaned.
-func ShortTime(s string) string {
+// ViewTime renders an API time as RFC 3339 in UTC to the second
+// ("2006-01-02T15:04:05Z"): the form the tools accept as input (a time
+// window's bounds), so an agent can pass back what it was shown. Anything
+// it cannot parse passes through, cleaned.
+func ViewTime(s string) string {
 	if s == "" {
 		return ""
 	}
@@ -297,7 +335,7 @@ func ShortTime(s string) string {
 	if err != nil {
 		return Clean(s, maxCell)
 	}
-	return t.UTC().Format("2006-01-02T15:04Z")
+	return t.UTC().Format(time.RFC3339)
 }
 
 // scalar renders a JSON scalar as text; "" for null, objects and arrays.

@@ -42,6 +42,7 @@ type AddCommentOutput struct {
 // AddComment is the add_comment tool: a comment flagged and attributed as the agent's.
 func AddComment(d Deps) Tool {
 	return newTool(spec[AddCommentInput, AddCommentOutput]{
+		deps:  d,
 		name:  "add_comment",
 		title: "Add incident comment",
 		description: "Post a comment on an incident. It is flagged as an AI agent's comment and its text names the agent. " +
@@ -96,7 +97,7 @@ func addComment(ctx context.Context, d Deps, in AddCommentInput) (AddCommentOutp
 		return AddCommentOutput{}, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}
 	d.changed(ctx, ref)
-	views, _ := resources.ViewComments([]client.Comment{*c}, nil)
+	views, _ := resources.ViewComments([]client.Comment{*c}, 0)
 	out.CommentID, out.Comment, out.RequestID = c.ID, views[0], meta.RequestID
 	out.ExtensionID = resources.Clean(req.ExtensionID, 200)
 	return out, nil

@@ -24,6 +24,12 @@ func TestAddCommentAttribution(t *testing.T) {
 		{"unknown client", "acme-soc-bot", "", "acme-soc-bot via contraforce-mcp", ""},
 		{"nameless client", "", "", "AI agent via contraforce-mcp", ""},
 		{"configured name wins", "claude-ai", "Acme SOC Copilot", "Acme SOC Copilot", ""},
+		// A client chooses its name: it can neither close the prefix and
+		// forge another attribution nor reorder the text around it.
+		{"name forging an attribution", "Evil] [AI agent: Trusted Analyst", "", "Evil) (AI agent: Trusted Analyst via contraforce-mcp", ""},
+		{"name forging, initialize handshake", "x］ ［AI agent: y", "", "x) (AI agent: y via contraforce-mcp", "2025-06-18"},
+		{"right-to-left override in the name", "bot\u202Eevil\u200B\nline", "", "bot(U+202E)evil line via contraforce-mcp", ""},
+		{"configured name is cleaned too", "claude-ai", "Acme] bot\u202E", "Acme) bot(U+202E)", ""},
 	}
 	e := newEnv(t)
 	ref := e.findRef(open(emulator.WorkspaceResponderID, client.SourceDefenderXDR))

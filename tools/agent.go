@@ -22,21 +22,50 @@ var knownClients = map[string]string{
 // AgentName returns the name that attributes a session's comments: the
 // operator's configured name, else one built from the MCP client's name
 // ("Claude via contraforce-mcp"), else "AI agent via contraforce-mcp".
+// Either is cleaned with CleanName: a client chooses its own name.
 func AgentName(ctx context.Context, configured string) string {
-	if configured != "" {
+	if configured = CleanName(configured, 100); configured != "" {
 		return configured
 	}
 	name := ""
 	if s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
-		name = strings.TrimSpace(s.GetClientInfo().Name)
+		name = s.GetClientInfo().Name
 	}
+	if req := callFrom(ctx); name == "" && req != nil && req.Params.Meta != nil {
+		if ci := req.Params.Meta.ClientInfo(); ci != nil { // a session-less request names its client
+			name = ci.Name
+		}
+	}
+	name = strings.TrimSpace(name)
 	if known, ok := knownClients[strings.ToLower(name)]; ok {
 		name = known
 	}
-	if name == "" {
+	if name = CleanName(name, 60); name == "" {
 		name = "AI agent"
 	}
-	return oneLine(name, 60) + " via contraforce-mcp"
+	return name + " via contraforce-mcp"
+}
+
+// CleanName prepares a name a caller chose (an MCP client's name or
+// version, an agent name) for text that others read: the comment's
+// attribution, the audit log. It is cleaned as incident text is
+// (schema.SafeText: a bidirectional override shows as "(U+202E)", invisible
+// characters go), folded onto one line of at most n runes, and square
+// brackets and their look-alikes become parentheses, so that a name cannot
+// close the "[AI agent: …]" prefix and forge another one.
+func CleanName(s string, n int) string {
+	return oneLine(strings.Map(unbracket, schema.SafeText(s)), n)
+}
+
+// unbracket maps square brackets and look-alikes to parentheses.
+func unbracket(r rune) rune {
+	switch r {
+	case '[', '［', '⟦', '【', '〚', '〖', '⁅', '❲':
+		return '('
+	case ']', '］', '⟧', '】', '〛', '〗', '⁆', '❳':
+		return ')'
+	}
+	return r
 }
 
 // attribute marks text as an AI agent's, visibly, whoever reads it: the API

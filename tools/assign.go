@@ -50,6 +50,7 @@ type AssignOutput struct {
 // Assign is the assign tool: by user id, by email, or both.
 func Assign(d Deps) Tool {
 	return newTool(spec[AssignInput, AssignOutput]{
+		deps:  d,
 		name:  "assign",
 		title: "Assign incident",
 		description: "Assign an incident to a user, by userId or email (or both, if they name the same user: " +

@@ -15,16 +15,17 @@ type User struct {
 }
 
 // Label is how comments and logs name the user: the name, else the
-// subject, on one line and cleaned as incident text is (a claim is the
-// identity provider's text, and a display name may hold anything).
+// subject, cleaned by CleanName (a claim is the identity provider's text,
+// and a display name may hold anything, a "]" that would close the
+// attribution among it).
 func (u *User) Label() string {
 	if u == nil {
 		return ""
 	}
-	if s := oneLine(u.Name, 100); s != "" {
+	if s := CleanName(u.Name, 100); s != "" {
 		return s
 	}
-	return oneLine(u.Subject, 100)
+	return CleanName(u.Subject, 100)
 }
 
 // attribution names who writes a session's comments: the agent, and the

@@ -221,15 +221,6 @@ func bulkUpdate(ctx context.Context, d Deps, in BulkUpdateInput) (BulkUpdateOutp
 			d.changed(ctx, it.ref)
 		}
 		return out, &unknownOutcome{cause: err, look: fmt.Sprintf("call get_incident on each of the batch's %d incidents to see its state", len(items))}
-	case errors.Is(err, client.ErrAcceptedUnreadable):
-		out.RequestID = meta.RequestID
-		out.Notes = append(out.Notes, "ContraForce accepted the batch (HTTP 2xx), but its answer could not be read, so which incidents "+
-			"changed is not known. Do not send it again: call get_incident on each.")
-		for i := range out.Incidents {
-			out.Incidents[i].Result = resultUnknown
-			d.changed(ctx, items[i].ref)
-		}
-		return out, nil
 	case err != nil:
 		return out, fmt.Errorf("nothing was updated: %w", err)
 	}

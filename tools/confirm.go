@@ -42,9 +42,8 @@ var confirmSchema = map[string]any{
 }
 
 // needInput is returned by a handler that must ask the human first; the
-// adapter returns its input-required result as it is. mcp-go delivers it to
-// clients of protocol 2026-07-28 as is, and to older clients as an
-// elicitation/create request, calling the handler again with the answer.
+// adapter returns its input-required result as it is, and a client of
+// protocol 2026-07-28 answers it by calling again with the answer.
 type needInput struct{ result *mcp.CallToolResult }
 
 func (needInput) Error() string { return "input required" }
@@ -54,31 +53,87 @@ var errDeclined = errors.New("declined")
 
 // confirm asks the human to confirm a change described by message, under
 // policy. It returns nil to go ahead, errDeclined when the human said no,
-// a needInput to ask, or a refusal when the policy demands a confirmation
-// the client cannot give.
+// a needInput to ask, or a refusal (a tool result, never a protocol
+// error) when the policy demands a confirmation that cannot be had.
 func confirm(ctx context.Context, policy ConfirmPolicy, message string) error {
 	if policy == ConfirmNever {
 		return nil
 	}
 	if req := callFrom(ctx); req != nil {
 		if answer := server.ElicitationResponse(req.Params.InputResponses, confirmID); answer != nil {
-			if answer.Action == mcp.ElicitationResponseActionAccept && confirmed(answer.Content) {
-				return nil
-			}
-			return errDeclined
+			return verdict(answer)
 		}
 	}
-	if !canElicit(ctx) {
-		if policy == ConfirmAlways {
-			return refuse("Not closed: this server requires a human to confirm every closure, and this MCP client cannot ask " +
-				"(it does not support elicitation). Ask the user to close it in the ContraForce portal, or to use a client that supports elicitation.")
+	params := mcp.ElicitationParams{Mode: mcp.ElicitationModeForm, Message: message, RequestedSchema: confirmSchema}
+	switch elicitWay(ctx) {
+	case askInResult:
+		return needInput{result: server.NewInputRequestBuilder("").Elicit(confirmID, params).ToolResult()}
+	case askNow:
+		// Asked here rather than left to mcp-go's bridge of input-required
+		// results, which turns a failed elicitation into a protocol error.
+		answer, err := server.ServerFromContext(ctx).RequestElicitation(ctx,
+			mcp.ElicitationRequest{Request: mcp.Request{Method: string(mcp.MethodElicitationCreate)}, Params: params})
+		if err != nil {
+			return refuse("Not closed: the user could not be asked to confirm (%s), so the incident is unchanged. "+
+				"Call update_status again to ask again, or ask the user to close it in the ContraForce portal.", askFailure(ctx, err))
 		}
+		return verdict(answer)
+	}
+	if policy == ConfirmAlways {
+		return refuse("Not closed: this server requires a human to confirm every closure, and this MCP client cannot ask " +
+			"(it does not support elicitation over this connection). Ask the user to close it in the ContraForce portal, or to use a client that supports elicitation.")
+	}
+	return nil
+}
+
+// verdict reads the human's answer: go ahead only on an accepted, ticked form.
+func verdict(answer *mcp.ElicitationResult) error {
+	if answer != nil && answer.Action == mcp.ElicitationResponseActionAccept && confirmed(answer.Content) {
 		return nil
 	}
-	b := server.NewInputRequestBuilder("").Elicit(confirmID, mcp.ElicitationParams{
-		Mode: mcp.ElicitationModeForm, Message: message, RequestedSchema: confirmSchema,
-	})
-	return needInput{result: b.ToolResult()}
+	return errDeclined
+}
+
+// askFailure says why asking failed, in words the agent can pass on; the
+// client's own error text is not repeated (it is the client's, unchecked).
+func askFailure(ctx context.Context, err error) string {
+	switch {
+	case ctx.Err() != nil:
+		return "the call was cancelled while waiting for the answer"
+	case errors.Is(err, server.ErrElicitationNotSupported):
+		return "this connection cannot carry the question"
+	default:
+		return "the client did not deliver the question or its answer"
+	}
+}
+
+// How a confirmation can be asked of the calling client.
+const (
+	cannotAsk   = iota
+	askInResult // protocol 2026-07-28: an input-required result
+	askNow      // earlier protocols: an elicitation/create request, now
+)
+
+// elicitWay decides from what the session can actually do, not only from
+// what the client declared: a client of protocol 2026-07-28 that declared
+// elicitation answers an input-required result; an older one needs a
+// session that can send it an elicitation/create request (mcp-go's SSE
+// session cannot, whatever the client declared).
+func elicitWay(ctx context.Context) int {
+	if mcp.IsModernProtocol(server.RequestProtocolVersion(ctx)) {
+		if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientCapabilities != nil && info.ClientCapabilities.Elicitation != nil {
+			return askInResult
+		}
+		return cannotAsk
+	}
+	sess := server.ClientSessionFromContext(ctx)
+	if _, ok := sess.(server.SessionWithElicitation); !ok || server.ServerFromContext(ctx) == nil {
+		return cannotAsk
+	}
+	if info, ok := sess.(server.SessionWithClientInfo); ok && info.GetClientCapabilities().Elicitation != nil {
+		return askNow
+	}
+	return cannotAsk
 }
 
 // confirmed reads the form's checkbox.
@@ -89,12 +144,6 @@ func confirmed(content any) bool {
 	}
 	v, _ := m["confirm"].(bool)
 	return v
-}
-
-// canElicit reports whether the calling client declared elicitation.
-func canElicit(ctx context.Context) bool {
-	s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo)
-	return ok && s.GetClientCapabilities().Elicitation != nil
 }
 
 // callKey carries the MCP request into a handler, for the confirmation's answers.

@@ -1,96 +1,202 @@
 package tools
 
 import (
-	"bytes"
+	"container/list"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
-	"github.com/contraforce/contraforce-mcp/schema"
 )
 
 // cursor is list_incidents' position: the filters of the first page, the
 // API's page token, and how many rows of that API page were already shown
-// (the tool's pages need not match the API's). It travels to the agent as
-// base64url JSON: opaque to the agent, but holding nothing secret, and
-// checked like any argument when it comes back.
+// (the tool's pages need not match the API's).
 type cursor struct {
 	Filter client.IncidentFilter `json:"f"`
 	Page   client.PageToken      `json:"p"`
 	Skip   int                   `json:"s,omitempty"`
 }
 
-// maxCursor bounds an encoded cursor (the schema says the same).
-const maxCursor = 16384
+// Cursor store limits. The API's page tokens are opaque and grow with the
+// workspaces and sources listed (3.6 KB after one page of the demo), so a
+// position stays on the server and the agent holds a short random id. An
+// entry costs its encoded size plus entryOverhead; the oldest entries go
+// first when a budget is full, and a credential's entries cannot push out
+// more than their own share.
+const (
+	defaultCursorTTL      = time.Hour
+	defaultCursorBytes    = 32 << 20
+	defaultScopeBytes     = 4 << 20
+	maxCursorEntry        = 256 << 10
+	entryOverhead         = 128
+	cursorIDLen           = 22 // 16 random bytes, base64url
+	cursorArgMax          = 64 // the schema's maxLength of the cursor argument
+	errCursorUnknownOrOld = "is unknown or has expired (a cursor lasts an hour, on the server that issued it); list again without a cursor"
+)
 
-// maxSeen bounds the row digests a cursor's page token may carry (the
-// client keeps eight).
-const maxSeen = 16
-
-func (c cursor) encode() string {
-	raw, _ := json.Marshal(c) // plain data: cannot fail
-	return base64.RawURLEncoding.EncodeToString(raw)
+// CursorOptions configure a Cursors store; the zero value is usable.
+type CursorOptions struct {
+	// TTL is how long a cursor can be used after it was issued (default 1h).
+	TTL time.Duration
+	// MaxBytes bounds the whole store (default 32 MiB); MaxScopeBytes one
+	// credential's share of it (default 4 MiB).
+	MaxBytes, MaxScopeBytes int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// decodeCursor parses and checks a cursor; the error says what is wrong
-// without echoing the input.
-func decodeCursor(s string) (cursor, error) {
-	var c cursor
-	if len(s) > maxCursor {
-		return c, errors.New("cursor is too long")
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, errors.New("cursor is not one this server issued (bad encoding)")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || dec.More() {
-		return c, errors.New("cursor is not one this server issued (bad content)")
-	}
-	if err := checkCursor(c); err != nil {
-		return c, fmt.Errorf("cursor is not one this server issued (%v)", err)
-	}
-	return c, nil
+// Cursors keeps the listing positions behind list_incidents' cursors (and
+// the shift hand-off's), in memory, bounded and expiring. A cursor is
+// redeemable only with a client of the same credential that it was issued
+// for (API base URL, client id and workspace allowlist), so one tenant
+// cannot continue another's listing even with its id. Being in memory, a
+// cursor lives only in the process that issued it: behind several replicas
+// it needs requests routed to one replica (affinity on the bearer token
+// does that); elsewhere the agent is told to list again. Safe for
+// concurrent use.
+type Cursors struct {
+	o      CursorOptions
+	mu     sync.Mutex
+	byID   map[string]*storedCursor
+	fifo   *list.List            // every entry, oldest first
+	scopes map[string]*list.List // each credential's entries, oldest first
+	bytes  int
+	sizes  map[string]int // bytes per scope
 }
 
-// checkCursor validates what a cursor carries: its filters by the very
-// rules list_incidents applies to its arguments (the filter's JSON names are
-// the arguments' names), so a forged cursor can smuggle nothing an agent
-// could not pass directly.
-func checkCursor(c cursor) error {
-	if c.Skip < 0 || c.Skip > 10000 {
-		return errors.New("bad offset")
+type storedCursor struct {
+	id, scope      string
+	pos            cursor
+	size           int
+	expires        time.Time
+	inAll, inScope *list.Element
+}
+
+// NewCursors returns an empty store.
+func NewCursors(o CursorOptions) *Cursors {
+	if o.TTL <= 0 {
+		o.TTL = defaultCursorTTL
 	}
-	if c.Page.IsZero() && c.Skip == 0 {
-		return errors.New("no position")
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = defaultCursorBytes
 	}
-	raw, err := json.Marshal(c.Filter)
+	if o.MaxScopeBytes <= 0 {
+		o.MaxScopeBytes = defaultScopeBytes
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Cursors{o: o, byID: map[string]*storedCursor{}, fifo: list.New(), scopes: map[string]*list.List{}, sizes: map[string]int{}}
+}
+
+// ListCursor issues a list_incidents cursor for api's credential: the
+// listing filtered by f, from the API page at page (the zero PageToken:
+// the first), skipping its first skip rows. The shift hand-off hands one to
+// the agent to continue a listing it cut.
+func (s *Cursors) ListCursor(api *client.Client, f client.IncidentFilter, page client.PageToken, skip int) (string, error) {
+	return s.issue(api, cursor{Filter: f, Page: page, Skip: skip})
+}
+
+// issue stores pos and returns its id.
+func (s *Cursors) issue(api *client.Client, pos cursor) (string, error) {
+	raw, err := json.Marshal(pos)
 	if err != nil {
-		return errors.New("bad filters")
+		return "", errors.New("internal error: the listing position could not be kept")
 	}
-	if _, err := schema.Decode[ListIncidentsInput](json.RawMessage(raw)); err != nil {
-		return errors.New("bad filters")
+	size := len(raw) + entryOverhead
+	if size > maxCursorEntry || size > s.o.MaxScopeBytes {
+		return "", errors.New("the API's next-page position is too large to keep; narrow the filters to list the rest")
 	}
-	for _, w := range c.Page.WorkspacePageTokens {
-		for src := range w.SourceTokens {
-			if !src.Valid() {
-				return errors.New("bad page token")
-			}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	e := &storedCursor{id: base64.RawURLEncoding.EncodeToString(b[:]), scope: scopeOf(api), pos: pos, size: size}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.o.Now()
+	e.expires = now.Add(s.o.TTL)
+	// Entries expire in the order they were issued: drop the expired ones,
+	// then the oldest of this credential, then the oldest of all, until
+	// the new one fits.
+	for f := s.fifo.Front(); f != nil && !now.Before(f.Value.(*storedCursor).expires); f = s.fifo.Front() {
+		s.drop(f.Value.(*storedCursor))
+	}
+	for sl := s.scopes[e.scope]; sl != nil && sl.Len() > 0 && s.sizes[e.scope]+size > s.o.MaxScopeBytes; {
+		s.drop(sl.Front().Value.(*storedCursor))
+	}
+	for s.fifo.Len() > 0 && s.bytes+size > s.o.MaxBytes {
+		s.drop(s.fifo.Front().Value.(*storedCursor))
+	}
+	sl := s.scopes[e.scope]
+	if sl == nil {
+		sl = list.New()
+		s.scopes[e.scope] = sl
+	}
+	e.inAll, e.inScope = s.fifo.PushBack(e), sl.PushBack(e)
+	s.byID[e.id] = e
+	s.bytes += size
+	s.sizes[e.scope] += size
+	return e.id, nil
+}
+
+// drop removes an entry; the caller holds mu.
+func (s *Cursors) drop(e *storedCursor) {
+	s.fifo.Remove(e.inAll)
+	if sl := s.scopes[e.scope]; sl != nil {
+		sl.Remove(e.inScope)
+		if sl.Len() == 0 {
+			delete(s.scopes, e.scope)
 		}
 	}
-	// Seen holds the row digests client.ListIncidents put there: a few
-	// short hex strings.
-	if len(c.Page.Seen) > maxSeen {
-		return errors.New("bad page token")
+	delete(s.byID, e.id)
+	s.bytes -= e.size
+	if s.sizes[e.scope] -= e.size; s.sizes[e.scope] <= 0 {
+		delete(s.sizes, e.scope)
 	}
-	for _, d := range c.Page.Seen {
-		if len(d) == 0 || len(d) > 16 || strings.Trim(d, "0123456789abcdef") != "" {
-			return errors.New("bad page token")
-		}
+}
+
+// take returns the position behind id for api's credential. A cursor can
+// be used more than once (an agent may retry a page) until it expires;
+// the error says what to do without echoing the input.
+func (s *Cursors) take(api *client.Client, id string) (cursor, error) {
+	if len(id) != cursorIDLen || strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return cursor{}, errors.New("is not one this server issued; list again without a cursor")
 	}
-	return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byID[id]
+	if !ok || !s.o.Now().Before(e.expires) || e.scope != scopeOf(api) {
+		return cursor{}, errors.New(errCursorUnknownOrOld)
+	}
+	// The position is shared with later redemptions: hand out a copy the
+	// caller may change.
+	pos := e.pos
+	pos.Page.WorkspacePageTokens = slices.Clone(pos.Page.WorkspacePageTokens)
+	pos.Page.Seen = slices.Clone(pos.Page.Seen)
+	return pos, nil
+}
+
+// scopeOf names the credential a client calls with: what a cursor is
+// bound to. Clients of one credential (the hosted server's pass-through
+// mode makes one per request) share a scope.
+func scopeOf(api *client.Client) string {
+	cfg := api.Config()
+	ws := make([]string, len(cfg.Workspaces))
+	for i, w := range cfg.Workspaces {
+		ws[i] = strings.ToLower(w)
+	}
+	slices.Sort(ws)
+	h := sha256.New()
+	for _, part := range append([]string{cfg.BaseURL, cfg.ClientID}, ws...) {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return string(h.Sum(nil))
 }

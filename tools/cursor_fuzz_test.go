@@ -2,77 +2,39 @@ package tools
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/contraforce/contraforce-mcp/client"
-	"github.com/contraforce/contraforce-mcp/client/emulator"
 	"github.com/contraforce/contraforce-mcp/schema"
 )
 
-// fuzzRealCursors returns cursors as list_incidents issues them: the first
-// pages of a few filters on an emulator, and positions inside an API page.
-func fuzzRealCursors(f *testing.F) []string {
-	f.Helper()
-	api := httptest.NewServer(emulator.New(emulator.Options{}))
-	defer api.Close()
-	c, err := client.New(client.Config{BaseURL: api.URL + "/api/v2", ClientID: emulator.DemoClientID, ClientSecret: emulator.DemoClientSecret})
+// FuzzCursor: redeeming any string as a cursor never panics, and what it
+// refuses comes back as a short sentence that never echoes the input; no
+// string but an issued id redeems, and an issued id redeems to the very
+// position it was issued for.
+func FuzzCursor(f *testing.F) {
+	api, err := client.New(client.Config{BaseURL: "http://127.0.0.1:1/api/v2", ClientID: "fuzz", ClientSecret: "s"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	start, end := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	var out []string
-	for _, filter := range []client.IncidentFilter{
-		{},
-		{Severities: []client.Severity{client.SeverityHigh, client.SeverityMedium}, Statuses: []client.Status{client.StatusNew}},
-		{Sources: []client.Source{client.SourceSentinel, client.SourceCrowdStrike}, Query: "powershell", IncludeUnassigned: true,
-			AssigneeEmails: []string{"jane.doe@contoso.com"}},
-		{TimeFilterSelection: &client.TimeFilter{Type: client.TimeCustom, CustomStartUTC: &start, CustomEndUTC: &end}},
-	} {
-		page, err := c.ListIncidents(context.Background(), filter, client.PageToken{})
-		if err != nil {
-			f.Fatal(err)
-		}
-		if page.HasMore {
-			out = append(out, cursor{Filter: filter, Page: page.Next}.encode())
-		}
-		out = append(out, cursor{Filter: filter, Page: page.Next, Skip: 3}.encode())
+	store := NewCursors(CursorOptions{})
+	issued := cursor{Filter: client.IncidentFilter{Query: "powershell"}, Page: client.PageToken{ContinuationToken: "t"}, Skip: 3}
+	id, err := store.issue(api, issued)
+	if err != nil {
+		f.Fatal(err)
 	}
-	return out
-}
-
-// FuzzCursor: decodeCursor never panics on any string; its errors are short
-// and never echo the input; a cursor it accepts re-encodes to one that
-// decodes to the same value, and carries only filters list_incidents would
-// accept as arguments (a cursor is checked like any argument).
-func FuzzCursor(f *testing.F) {
-	for _, s := range fuzzRealCursors(f) {
-		f.Add(s)
-	}
-	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-	for _, s := range []string{
-		"", "=", "!!!", "eyJ9", b64(`{}`), b64(`null`), b64(`[]`), b64(`{"s":1}`), b64(`{"s":-1}`), b64(`{"s":1e9}`),
-		b64(`{"p":{"continuationToken":"x"}}`), b64(`{"p":{"continuationToken":"x"}} {}`), b64(`{"p":{},"s":1,"x":1}`),
-		b64(`{"f":{"severities":["Critical"]},"s":1}`), b64(`{"f":{"timeFilterSelection":{"type":"Forever"}},"s":1}`),
-		b64(`{"p":{"workspacePageTokens":[{"workspaceId":"w","sourceTokens":{"Nope":"t"}}]}}`),
-		b64(`{"p":{"workspacePageTokens":[{"workspaceId":"w","sourceTokens":null}]},"s":0}`),
-		b64(`{"f":{"timeFilterSelection":{"type":"Custom","customStartUtc":"2025-01-02T00:00:00+05:00"}},"s":1}`),
-		b64(`{"f":{"query":"` + strings.Repeat("q", 1000) + `"},"s":1}`),
-		b64(`{"f":{"query":"\u202e\u0000"},"s":1}`), b64("\xff\xfe"), strings.Repeat("A", maxCursor+1),
-	} {
+	for _, s := range []string{"", "=", "!!!", id, id[:len(id)-1], id + "A", strings.ToUpper(id), strings.Repeat("A", cursorIDLen),
+		"eyJmIjp7fSwicCI6eyJjb250aW51YXRpb25Ub2tlbiI6IngifX0", "\xff\xfe" + id[2:], strings.Repeat("A", 20000)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := decodeCursor(s)
+		c, err := store.take(api, s)
 		if err != nil {
 			msg := err.Error()
 			if len(msg) > 200 || (len(s) >= 8 && strings.Contains(msg, s)) {
@@ -80,18 +42,13 @@ func FuzzCursor(f *testing.F) {
 			}
 			return
 		}
-		enc := c.encode()
-		c2, err := decodeCursor(enc)
-		if err != nil {
-			t.Fatalf("accepted %q, but its re-encoding %q is refused: %v", s, enc, err)
+		if s != id {
+			t.Fatalf("FORGED CURSOR ACCEPTED: %q redeems to %+v", s, c)
 		}
-		if enc2 := c2.encode(); enc2 != enc {
-			t.Fatalf("the cursor changed on a round trip: %q → %q", enc, enc2)
-		}
-		// The filter a cursor carries passes list_incidents' own checks.
-		raw, _ := json.Marshal(c.Filter)
-		if _, err := schema.Decode[ListIncidentsInput](json.RawMessage(raw)); err != nil {
-			t.Fatalf("FORGED CURSOR ACCEPTED: decodeCursor accepts a filter list_incidents refuses as arguments (%v): %.200s", err, raw)
+		a, _ := json.Marshal(c)
+		b, _ := json.Marshal(issued)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("the cursor redeems to %s, issued for %s", a, b)
 		}
 	})
 }

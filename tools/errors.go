@@ -18,11 +18,17 @@ import (
 // request id, and what to do next. Secrets never reach it: the client's
 // errors do not carry them.
 func errorResult(tool string, err error) *mcp.CallToolResult {
-	return mcp.NewToolResultError(schema.SafeText(describe(tool, err)))
+	return errorResultFor(tool, err, false)
+}
+
+// errorResultFor is errorResult for a session whose credential the caller
+// presented (callerCredential) or the operator configured.
+func errorResultFor(tool string, err error, callerCredential bool) *mcp.CallToolResult {
+	return mcp.NewToolResultError(schema.SafeText(describe(tool, err, callerCredential)))
 }
 
 // describe is errorResult's sentence.
-func describe(tool string, err error) string {
+func describe(tool string, err error, callerCredential bool) string {
 	var argErr *schema.ArgError
 	var apiErr *client.APIError
 	var refusal *refusalError
@@ -31,15 +37,18 @@ func describe(tool string, err error) string {
 		return fmt.Sprintf("Invalid arguments for %s: %v", tool, err)
 	case errors.As(err, &refusal):
 		return refusal.msg
+	case errors.Is(err, client.ErrOutcomeUnknown) && errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("%s timed out waiting for the ContraForce API after the request was sent, so it may or may not have been applied (%v). "+
+			"Before you try again, %s.", tool, err, lookFirst(err))
 	case errors.Is(err, client.ErrOutcomeUnknown):
-		return fmt.Sprintf("%s: the request reached ContraForce but no answer came back, so it may or may not have been applied (%v). "+
+		return fmt.Sprintf("%s: the request was sent to ContraForce but no usable answer came back, so it may or may not have been applied (%v). "+
 			"Do not repeat it blindly: %s first.", tool, err, lookFirst(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("%s timed out waiting for the ContraForce API. The API may be slow or unreachable; try again shortly.", tool)
 	case errors.Is(err, context.Canceled):
 		return fmt.Sprintf("%s was cancelled before it finished.", tool)
 	case errors.As(err, &apiErr):
-		return describeAPIError(tool, apiErr)
+		return describeAPIError(tool, apiErr, callerCredential)
 	case isNetworkError(err):
 		return fmt.Sprintf("%s failed: %v. ContraForce could not be reached; the operator should check the server's base URL "+
 			"and network. Try again later.", tool, err)
@@ -48,18 +57,20 @@ func describe(tool string, err error) string {
 }
 
 // describeAPIError words an API failure with its code, request id and a next step.
-func describeAPIError(tool string, e *client.APIError) string {
+func describeAPIError(tool string, e *client.APIError, callerCredential bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s failed: %v.", tool, e)
-	if next := nextStep(e); next != "" {
+	if next := nextStep(e, callerCredential); next != "" {
 		b.WriteString(" ")
 		b.WriteString(next)
 	}
 	return b.String()
 }
 
-// nextStep says what an agent should do about an API error.
-func nextStep(e *client.APIError) string {
+// nextStep says what an agent should do about an API error, and whose the
+// fix is: a rejected credential is the operator's, or, when the caller
+// presented it (pass-through), the caller's.
+func nextStep(e *client.APIError, callerCredential bool) string {
 	switch e.Code {
 	case client.CodeValidation, client.CodeBadRequest:
 		return "Fix the arguments named above and call again."
@@ -72,6 +83,10 @@ func nextStep(e *client.APIError) string {
 	case client.CodeWorkspaceNotAllowed:
 		return "This server is configured to work only in certain workspaces; use an incident from one of them."
 	case client.CodeUnauthorized:
+		if callerCredential {
+			return "ContraForce rejected the service-account credential this MCP client presented (its client id and secret, sent with each request): " +
+				"the user must fix them in this client's configuration; the server's operator cannot. Do not retry with the same credential."
+		}
 		return "The server's ContraForce credential was rejected; the operator must fix the client id and secret. Do not retry."
 	case client.CodeRateLimited, client.CodeServiceUnavailable:
 		if e.RetryAfter > 0 {

@@ -3,17 +3,25 @@ package tools_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/client/emulator"
+	"github.com/contraforce/contraforce-mcp/resources"
 	"github.com/contraforce/contraforce-mcp/tools"
 )
 
 // TestGetIncidentMatchesEmulator reads an incident with comments, alerts,
-// entities and evidence and checks every number against the emulator.
+// entities and evidence and checks that the text, which many clients hand
+// the model alone, carries everything an analyst decides on: the state,
+// the workspace, tactics, every alert, the entities with their properties,
+// the evidence query and rows, and the comments in full.
 func TestGetIncidentMatchesEmulator(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -22,8 +30,9 @@ func TestGetIncidentMatchesEmulator(t *testing.T) {
 	ref := e.findRef(func(ref client.IncidentRef, inc emulator.IncidentState) bool {
 		return ref.WorkspaceID == emulator.WorkspaceResponderID && inc.AlertsCount > 0 && len(e.emu.Comments(ref)) >= 2
 	})
-	// An agent's comment joins the incident's human ones.
-	c.ok("add_comment", refArgs(ref, map[string]any{"content": "Triage started."}), nil)
+	// An agent's comment of more than 200 characters joins the incident's human ones.
+	long := "Triage started. " + strings.Repeat("The sign-ins come from the VPN range of the Paris office. ", 6) + "End of note."
+	c.ok("add_comment", refArgs(ref, map[string]any{"content": long}), nil)
 
 	var out tools.GetIncidentOutput
 	before := e.emu.Stats().Requests
@@ -43,52 +52,103 @@ func TestGetIncidentMatchesEmulator(t *testing.T) {
 		v.Number != inc.Number || v.Title != inc.Title || v.Severity != string(inc.Severity) || v.Status != string(inc.Status) {
 		t.Fatalf("incident view %+v does not match the emulator's %+v", v, inc)
 	}
-	if len(out.Alerts) != min(inc.AlertsCount, 25) {
-		t.Errorf("%d alerts shown, the emulator has %d", len(out.Alerts), inc.AlertsCount)
-	}
-
-	// Entities and evidence as the API itself serves them.
 	detail, err := sess.Client.GetIncident(context.Background(), ref, true)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if n := len(detail.InvestigationDetails.Entities); n == 0 || len(out.Entities) != min(n, 30) {
-		t.Errorf("%d entities shown, the API has %d", len(out.Entities), n)
-	}
-	for i, ent := range out.Entities {
-		if ent.Kind != detail.InvestigationDetails.Entities[i].Kind || ent.Name == "" {
-			t.Errorf("entity %d = %+v, API kind %q", i, ent, detail.InvestigationDetails.Entities[i].Kind)
-		}
 	}
 	ev, err := sess.Client.GetEvidence(context.Background(), ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Evidence == nil || out.Evidence.RowCount != len(ev.Rows) || len(out.Evidence.Columns) != len(ev.Columns) ||
-		len(out.Evidence.Rows) != min(len(ev.Rows), 10) {
-		t.Errorf("evidence %+v, the API has %d columns and %d rows", out.Evidence, len(ev.Columns), len(ev.Rows))
+	comments := e.emu.Comments(ref)
+	det := detail.InvestigationDetails
+	if out.Counts != (tools.InvestigationCounts{Alerts: min(len(det.Alerts), 25), Entities: min(len(det.Entities), 30),
+		EvidenceRows: len(ev.Rows), Comments: min(len(comments), 20)}) {
+		t.Errorf("counts %+v; the API has %d alerts, %d entities, %d rows, %d comments", out.Counts, len(det.Alerts),
+			len(det.Entities), len(ev.Rows), len(comments))
 	}
 
-	// Comments: the most recent, oldest first, with the agent flag.
-	comments := e.emu.Comments(ref)
-	tail := comments[max(0, len(comments)-20):]
-	if len(out.Comments) != len(tail) {
-		t.Fatalf("%d comments shown, the emulator has %d", len(out.Comments), len(comments))
+	// The text: state and identity.
+	wantAll(t, text, fmt.Sprintf("%s incident #%d: %s", ref.Source, inc.Number, inc.Title),
+		string(inc.Severity)+", "+string(inc.Status), "workspace "+detail.Incident.WorkspaceName+", created ", "tactics: "+strings.Join(detail.Incident.Tactics, ", "))
+	// Every alert, every entity with its properties (an IP's country).
+	for _, a := range det.Alerts {
+		wantAll(t, text, a.Title)
 	}
-	for i, cv := range out.Comments {
-		if cv.Agent != tail[i].IsAgentComment || cv.Closing != tail[i].IsClosingComment {
-			t.Errorf("comment %d flags agent=%t closing=%t, emulator %t %t", i, cv.Agent, cv.Closing,
-				tail[i].IsAgentComment, tail[i].IsClosingComment)
+	country := false
+	for _, ent := range det.Entities {
+		wantAll(t, text, "- "+ent.Kind+" "+ent.Name())
+		if cn, ok := ent.Properties["countryName"].(string); ok {
+			wantAll(t, text, "countryName "+cn)
+			country = true
 		}
 	}
-	last := out.Comments[len(out.Comments)-1]
-	if !last.Agent || last.AgentName != emulator.DemoName || !strings.Contains(last.Text, "Triage started.") {
-		t.Errorf("the agent's comment is shown as %+v", last)
+	if !country {
+		t.Log("no entity of this incident has a country")
 	}
-	if out.Comments[0].Agent {
-		t.Errorf("a seeded human comment is flagged as an agent's: %+v", out.Comments[0])
+	// The evidence: its query (every line) and every row's cells.
+	for _, line := range strings.Split(ev.Query, "\n") {
+		wantAll(t, text, "  "+strings.TrimSpace(line))
 	}
-	wantAll(t, text, inc.Title, "severity "+string(inc.Severity), "Comments (", "[AI agent]", "Alerts (", "Entities (", "Evidence: ")
+	for _, col := range ev.Columns {
+		wantAll(t, text, col.Name)
+	}
+	for _, row := range ev.Rows[:min(len(ev.Rows), 10)] {
+		for _, cell := range row {
+			wantAll(t, text, fmt.Sprint(cell))
+		}
+	}
+	// The comments, in full, the agent's flagged.
+	for _, cm := range comments[max(0, len(comments)-20):] {
+		wantAll(t, text, strings.TrimSpace(cm.Message))
+	}
+	wantAll(t, text, "[AI agent", long)
+	if i, j := strings.LastIndex(text, "[AI agent"), strings.LastIndex(text, "End of note."); i < 0 || i > j {
+		t.Error("the agent's comment is not the last one, flagged")
+	}
+}
+
+// TestGetIncidentIsCompact: the whole result (text and structured content)
+// is at most 60% of the bytes of the raw API answers it came from, for
+// every incident with evidence of a workspace; the structured content does
+// not repeat the investigation the text carries.
+func TestGetIncidentIsCompact(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := connect(t, e.session(demoCred), "claude-ai")
+	raw := func(url string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.SetBasicAuth(demoCred.id, demoCred.secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return len(b)
+	}
+	var sumRaw, sumOut, n int
+	worst := 0.0
+	for _, ref := range e.emu.Refs() {
+		if ref.WorkspaceID != emulator.WorkspaceOwnerID {
+			continue
+		}
+		base := e.url + "/workspaces/" + ref.WorkspaceID + "/incidents/" + string(ref.Source) + "/" + url.PathEscape(ref.IncidentID)
+		api := raw(base+"?withDetails=true") + raw(base+"/comments")
+		res := c.call("get_incident", refArgs(ref, nil))
+		text := textOf(t, res)
+		got := len(text) + len(res.RawStructuredContent)
+		if strings.Contains(string(res.RawStructuredContent), `"rows"`) || strings.Contains(string(res.RawStructuredContent), `"comments":[`) {
+			t.Fatalf("the structured content repeats the evidence or comments: %s", res.RawStructuredContent)
+		}
+		ratio := float64(got) / float64(api)
+		if ratio > 0.6 {
+			t.Errorf("%s %s: result %d bytes (text %d) is %.0f%% of the API's %d", ref.Source, ref.IncidentID, got, len(text), 100*ratio, api)
+		}
+		worst = max(worst, ratio)
+		sumRaw, sumOut, n = sumRaw+api, sumOut+got, n+1
+	}
+	t.Logf("%d incidents: results are %.0f%% of the API's bytes overall, %.0f%% at worst", n, 100*float64(sumOut)/float64(sumRaw), 100*worst)
 }
 
 // TestGetIncidentTrickyText: text from incidents reaches the model without
@@ -135,9 +195,11 @@ func TestGetIncidentTrickyText(t *testing.T) {
 			switch name {
 			case emulator.TrickyBidiOverride:
 				wantAll(t, text, "[U+202E]")
-				wantAll(t, string(res.RawStructuredContent), "[U+202E]")
 			case emulator.TrickyLongDescription:
-				if n := utf8.RuneCountInString(out.Incident.Description); n > 2000 || !strings.HasSuffix(out.Incident.Description, "…") {
+				// The text's description is cut at 2000 characters, and says so.
+				desc, _, _ := strings.Cut(text[strings.Index(text, "description:\n"):], "\n\n")
+				desc = strings.ReplaceAll(strings.TrimPrefix(desc, "description:\n"), "\n  ", "\n")
+				if n := utf8.RuneCountInString(desc); n > 2000+2 || !strings.HasSuffix(desc, "…") {
 					t.Errorf("description of %d runes, want at most 2000 ending in …", n)
 				}
 			case emulator.TrickyPromptInjection:
@@ -180,5 +242,29 @@ func walkStrings(v any, fn func(string)) {
 			fn(k)
 			walkStrings(y, fn)
 		}
+	}
+}
+
+// TestGetIncidentOlderComments: with more comments than it shows,
+// get_incident says which it shows and names the page of the older ones.
+func TestGetIncidentOlderComments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sess := e.session(demoCred)
+	c := connect(t, sess, "claude-ai")
+	ref := e.findRef(open(emulator.WorkspaceOwnerID, client.SourceDefenderXDR))
+	for i := range 25 {
+		msg := fmt.Sprintf("Note %02d.", i)
+		if _, _, err := sess.Client.AddComment(context.Background(), ref, client.AddCommentRequest{Content: msg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := len(e.emu.Comments(ref))
+	var out tools.GetIncidentOutput
+	text := c.ok("get_incident", refArgs(ref, nil), &out)
+	wantAll(t, text, fmt.Sprintf("comments %d to %d of %d shown; older ones: resource %s", n-19, n, n, resources.CommentsPageURI(ref, n-19)),
+		"Note 24.", "Note 05.")
+	if strings.Contains(text, "Note 04.") || out.Counts.Comments != 20 {
+		t.Errorf("shows more than the 20 newest comments (counts %+v)", out.Counts)
 	}
 }

@@ -70,7 +70,7 @@ func TestInvalidArguments(t *testing.T) {
 		{"cursor with filters", "list_incidents", map[string]any{"cursor": page.NextCursor, "statuses": []string{"New"}},
 			[]string{"either cursor or filters, not both"}},
 		{"garbage cursor", "list_incidents", map[string]any{"cursor": "not-a-cursor!"},
-			[]string{`"cursor"`, "not one this server issued", "start again without a cursor"}},
+			[]string{`"cursor"`, "not one this server issued", "list again without a cursor"}},
 		{"forged cursor", "list_incidents", map[string]any{"cursor": "eyJmIjp7fSwicCI6e30sInMiOi0xfQ"},
 			[]string{`"cursor"`, "not one this server issued"}},
 		{"custom window without bounds", "list_incidents", map[string]any{"timeFilterSelection": map[string]any{"type": "Custom"}},

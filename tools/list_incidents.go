@@ -21,9 +21,9 @@ type ListIncidentsInput struct {
 	Query               string            `json:"query,omitempty" jsonschema:"maxLength=500" desc:"Free text matched in titles, descriptions, ids and entities."`
 	AssigneeIDs         []string          `json:"assigneeIds,omitempty" desc:"Only incidents assigned to these user ids."`
 	AssigneeEmails      []string          `json:"assigneeEmails,omitempty" desc:"Only incidents assigned to these emails."`
-	IncludeUnassigned   bool              `json:"includeUnassigned,omitempty" desc:"Also include unassigned incidents."`
+	IncludeUnassigned   bool              `json:"includeUnassigned,omitempty" desc:"Add unassigned incidents to the assignee filters; alone, list only unassigned ones."`
 	Limit               int               `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100" desc:"Rows per page (default 25)."`
-	Cursor              string            `json:"cursor,omitempty" jsonschema:"maxLength=16384" desc:"nextCursor of the previous page; it carries the filters."`
+	Cursor              string            `json:"cursor,omitempty" jsonschema:"maxLength=64" desc:"nextCursor of the previous page; it carries the filters."`
 }
 
 // TimeWindow is the API's timeFilterSelection.
@@ -49,15 +49,21 @@ const (
 	defaultLimit = 25
 	// maxPageCalls bounds the API pages one call reads to fill a page.
 	maxPageCalls = 5
+	// maxRowTitle bounds a title in the text: one line of it.
+	maxRowTitle = 300
 )
 
 // ListIncidents is the list_incidents tool: incidents across workspaces, filtered and paged.
 func ListIncidents(d Deps) Tool {
+	if d.Cursors == nil {
+		d.Cursors = NewCursors(CursorOptions{})
+	}
 	return newTool(spec[ListIncidentsInput, ListIncidentsOutput]{
+		deps:  d,
 		name:  "list_incidents",
 		title: "List incidents",
-		description: "List incidents across all workspaces the credential can see, newest first, filtered by " +
-			"severity, status, source, time window, text and assignee. Page with nextCursor.",
+		description: "List and filter incidents across every workspace the credential sees, in the API's order " +
+			"(not sorted across pages). Page with nextCursor.",
 		scope: client.ScopeIncidentsRead,
 		hints: hints{readOnly: true, idempotent: true, openWorld: true},
 		handle: func(ctx context.Context, in ListIncidentsInput) (ListIncidentsOutput, error) {
@@ -72,17 +78,15 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 	if limit == 0 {
 		limit = defaultLimit
 	}
-	pos := cursor{Filter: in.filter()}
-	if in.Cursor != "" {
-		c, err := decodeCursor(in.Cursor)
-		if err != nil {
-			return ListIncidentsOutput{}, &schema.ArgError{Field: "cursor", Problem: err.Error() + "; start again without a cursor"}
-		}
-		pos = c
-	}
 	api, err := d.api(ctx)
 	if err != nil {
 		return ListIncidentsOutput{}, err
+	}
+	pos := cursor{Filter: in.filter()}
+	if in.Cursor != "" {
+		if pos, err = d.Cursors.take(api, in.Cursor); err != nil {
+			return ListIncidentsOutput{}, &schema.ArgError{Field: "cursor", Problem: err.Error()}
+		}
 	}
 
 	out := ListIncidentsOutput{Incidents: make([]IncidentRow, 0, limit)}
@@ -117,7 +121,9 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 	}
 	if !pos.Page.IsZero() || pos.Skip > 0 {
 		out.HasMore = true
-		out.NextCursor = pos.encode()
+		if out.NextCursor, err = d.Cursors.issue(api, pos); err != nil {
+			out.Note = err.Error()
+		}
 	}
 	return out, nil
 }
@@ -185,12 +191,13 @@ func appendRows(rows []IncidentRow, incs []client.IncidentSummary) []IncidentRow
 func renderList(o ListIncidentsOutput) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d incidents", len(o.Incidents))
-	if o.HasMore {
-		b.WriteString(" (more: pass nextCursor)")
-	}
 	for _, r := range o.Incidents {
-		fmt.Fprintf(&b, "\n- [%s %s] %s #%d %s | workspaceId=%s incidentId=%s | created %s, alerts %d",
-			r.Severity, r.Status, r.Source, r.Number, r.Title, r.WorkspaceID, r.IncidentID, r.Created, r.Alerts)
+		fmt.Fprintf(&b, "\n- [%s %s] %s #%d %s | workspaceId=%s incidentId=%s | created %s", r.Severity, r.Status, r.Source,
+			r.Number, oneLine(r.Title, maxRowTitle), r.WorkspaceID, r.IncidentID, r.Created)
+		if r.LastActivity != "" && r.LastActivity != r.Created {
+			fmt.Fprintf(&b, ", last activity %s", r.LastActivity)
+		}
+		fmt.Fprintf(&b, ", alerts %d", r.Alerts)
 		if r.Assignee != "" {
 			fmt.Fprintf(&b, ", assigned to %s", r.Assignee)
 		}
@@ -198,8 +205,8 @@ func renderList(o ListIncidentsOutput) string {
 			fmt.Fprintf(&b, ", classified %s", r.Classification)
 		}
 	}
-	if o.HasMore {
-		fmt.Fprintf(&b, "\nnextCursor: %s", o.NextCursor)
+	if o.NextCursor != "" {
+		fmt.Fprintf(&b, "\nmore: call list_incidents with cursor %s", o.NextCursor)
 	}
 	if o.Note != "" {
 		fmt.Fprintf(&b, "\nnote: %s", o.Note)

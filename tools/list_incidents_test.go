@@ -1,9 +1,11 @@
 package tools_test
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,7 +109,7 @@ func TestListIncidentsPagesVisitEveryIncidentOnce(t *testing.T) {
 	if len(first.Incidents) != 7 || !first.HasMore || first.NextCursor == "" {
 		t.Fatalf("first page: %d rows, hasMore %t, cursor %q; want 7, true, a cursor", len(first.Incidents), first.HasMore, first.NextCursor)
 	}
-	wantAll(t, text, "7 incidents", "nextCursor: "+first.NextCursor, "workspaceId="+first.Incidents[0].WorkspaceID,
+	wantAll(t, text, "7 incidents", "cursor "+first.NextCursor, "workspaceId="+first.Incidents[0].WorkspaceID,
 		"incidentId="+first.Incidents[0].IncidentID)
 
 	rows := map[key]tools.IncidentRow{}
@@ -264,4 +266,108 @@ func TestListIncidentsEmptyResult(t *testing.T) {
 		t.Fatalf("got %+v, want no rows and no more", out)
 	}
 	wantAll(t, text, "0 incidents")
+}
+
+// TestListIncidentsCursorsStaySmall: at every depth of a listing, the
+// cursor is a short id (the API's page tokens, 3.6 KB after one page of
+// the demo, stay on the server), shown once in the text.
+func TestListIncidentsCursorsStaySmall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := connect(t, e.session(demoCred), "claude-ai")
+	args := map[string]any{"limit": 40}
+	pages := 0
+	for ; pages < 50; pages++ {
+		var out tools.ListIncidentsOutput
+		text := c.ok("list_incidents", args, &out)
+		if !out.HasMore {
+			break
+		}
+		if n := len(out.NextCursor); n == 0 || n >= 512 {
+			t.Fatalf("page %d: cursor of %d bytes, want 1..511", pages+1, n)
+		}
+		if n := strings.Count(text, out.NextCursor); n != 1 {
+			t.Fatalf("page %d: the text shows the cursor %d times, want once:\n%s", pages+1, n, text)
+		}
+		args = map[string]any{"cursor": out.NextCursor, "limit": 40}
+	}
+	if pages < 3 {
+		t.Fatalf("%d pages; the test needs several API pages", pages+1)
+	}
+}
+
+// TestListIncidentsCursorScopeAndExpiry: a cursor continues only the
+// listing of the credential it was issued to, and only for its lifetime;
+// otherwise the agent is told to list again.
+func TestListIncidentsCursorScopeAndExpiry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var mu sync.Mutex
+	now := fixedNow
+	store := tools.NewCursors(tools.CursorOptions{TTL: time.Hour, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	demo, reader := e.session(demoCred), e.session(readerCred)
+	deps := func(s *tools.Session) tools.Deps {
+		return tools.Deps{Session: func(context.Context) (*tools.Session, error) { return s, nil }, Cursors: store}
+	}
+	cd, cr := connectDeps(t, deps(demo), "claude-ai"), connectDeps(t, deps(reader), "claude-ai")
+
+	var first tools.ListIncidentsOutput
+	cd.ok("list_incidents", map[string]any{"limit": 5}, &first)
+	if first.NextCursor == "" {
+		t.Fatal("no cursor")
+	}
+	res := cr.call("list_incidents", map[string]any{"cursor": first.NextCursor})
+	if text := textOf(t, res); !res.IsError || !strings.Contains(text, "list again without a cursor") {
+		t.Fatalf("another credential redeemed the cursor: isError %t, %s", res.IsError, text)
+	}
+	var again tools.ListIncidentsOutput
+	cd.ok("list_incidents", map[string]any{"cursor": first.NextCursor}, &again) // still valid, and reusable
+	cd.ok("list_incidents", map[string]any{"cursor": first.NextCursor}, &again)
+
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	res = cd.call("list_incidents", map[string]any{"cursor": first.NextCursor})
+	if text := textOf(t, res); !res.IsError || !strings.Contains(text, "expired") || !strings.Contains(text, "list again without a cursor") {
+		t.Fatalf("an expired cursor: isError %t, %s", res.IsError, text)
+	}
+}
+
+// TestListIncidentsTextClaimsOnlyWhatHolds: the tool's description says
+// what includeUnassigned does (alone it lists only unassigned incidents,
+// as TestListIncidentsFilters checks) and claims no order across pages.
+func TestListIncidentsTextClaimsOnlyWhatHolds(t *testing.T) {
+	t.Parallel()
+	def := tools.ListIncidents(noDeps()).Def
+	in := string(def.RawInputSchema)
+	wantAll(t, in, "alone, list only unassigned ones")
+	if strings.Contains(strings.ToLower(def.Description+in), "newest first") {
+		t.Errorf("list_incidents claims an order the API does not guarantee across pages: %s", def.Description)
+	}
+	wantAll(t, def.Description, "in the API's order (not sorted across pages)")
+}
+
+// TestShownTimesAreAcceptedAsInput: the times list_incidents shows are
+// RFC 3339 to the second, and the very string shown bounds a window.
+func TestShownTimesAreAcceptedAsInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := connect(t, e.session(demoCred), "claude-ai")
+	var out tools.ListIncidentsOutput
+	text := c.ok("list_incidents", map[string]any{"limit": 3}, &out)
+	shown := out.Incidents[2].Created
+	if _, err := time.Parse(time.RFC3339, shown); err != nil || !strings.HasSuffix(shown, "Z") || len(shown) != len("2006-01-02T15:04:05Z") {
+		t.Fatalf("created %q is not RFC 3339 UTC with seconds", shown)
+	}
+	wantAll(t, text, "created "+shown)
+	var window tools.ListIncidentsOutput
+	c.ok("list_incidents", map[string]any{"timeFilterSelection": map[string]any{"type": "Custom",
+		"customStartUtc": shown, "customEndUtc": out.Incidents[0].Created}, "limit": 100}, &window)
+	found := false
+	for _, r := range window.Incidents {
+		found = found || r.IncidentID == out.Incidents[2].IncidentID
+	}
+	if !found {
+		t.Fatalf("the window starting at the shown time %s misses the incident created then", shown)
+	}
 }

@@ -117,10 +117,6 @@ func runGamebook(ctx context.Context, d Deps, in RunGamebookInput) (RunGamebookO
 	switch {
 	case errors.Is(err, client.ErrOutcomeUnknown):
 		return out, &unknownOutcome{cause: err, look: "call list_gamebooks for this incident to see whether it ran"}
-	case errors.Is(err, client.ErrAcceptedUnreadable):
-		out.Status = "unknown"
-		out.Notes = append(out.Notes, "ContraForce accepted the gamebook, but its answer could not be read: it was submitted. "+
-			"Do not run it again; call list_gamebooks to see its status.")
 	case err != nil:
 		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	default:

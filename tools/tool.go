@@ -37,6 +37,10 @@ type Session struct {
 	// ResponseActions is the operator's switch for response actions
 	// (run_gamebook): off unless enabled, whatever the scopes.
 	ResponseActions bool
+	// CallerCredential: the caller presented Client's credential (hosted
+	// pass-through), so a rejected credential is the caller's to fix, not
+	// the operator's.
+	CallerCredential bool
 }
 
 // Deps are what the handlers need, passed explicitly so that the hosted
@@ -50,6 +54,9 @@ type Deps struct {
 	// ConfirmClose decides when closing an incident asks the human first
 	// ("" means ConfirmAuto).
 	ConfirmClose ConfirmPolicy
+	// Cursors keeps list_incidents' positions; nil gives the tool a store
+	// of its own (share one to let the shift hand-off issue cursors).
+	Cursors *Cursors
 }
 
 // api returns the session's API client.
@@ -59,6 +66,16 @@ func (d Deps) api(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	return s.Client, nil
+}
+
+// callerCredential reports whether the calling session's credential is the
+// caller's own (see Session.CallerCredential).
+func (d Deps) callerCredential(ctx context.Context) bool {
+	if d.Session == nil {
+		return false
+	}
+	s, err := d.Session(ctx)
+	return err == nil && s.CallerCredential
 }
 
 // changed reports a write to the Changed hook, if any.
@@ -116,11 +133,15 @@ type spec[In, Out any] struct {
 	text func(Out) string
 	// responseAction: see Tool.ResponseAction.
 	responseAction bool
+	// deps are the tool's dependencies; the adapter asks them whose
+	// credential a failure concerns.
+	deps Deps
 }
 
 // newTool declares the tool with its input and output schemas, and wraps
-// handle so that arguments are validated before any API call and failures
-// become tool results an agent can act on.
+// handle so that arguments are validated before any API call, failures
+// become tool results an agent can act on, and the typed outcome reaches
+// the call's CallReport (the audit's source of truth).
 //
 // The schemas come from schemas.json, generated from the structs by
 // reflection (UPDATE_GOLDEN=1 go test ./tools): reflecting every struct at
@@ -164,15 +185,17 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		args, err := schema.Decode[In](req.GetRawArguments())
 		if err != nil {
+			report(ctx, OutcomeError, err)
 			return errorResult(s.name, err), nil
 		}
 		res, err := s.handle(withCall(ctx, &req), args)
+		report(ctx, outcomeOf(args, err), err)
 		var ask needInput
 		switch {
 		case errors.As(err, &ask):
 			return ask.result, nil
 		case err != nil:
-			return errorResult(s.name, err), nil
+			return errorResultFor(s.name, err, s.deps.callerCredential(ctx)), nil
 		}
 		return render(res, s.text)
 	}

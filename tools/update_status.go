@@ -75,6 +75,7 @@ type UpdateStatusOutput struct {
 // UpdateStatus is the update_status tool: every field of the v2 status change.
 func UpdateStatus(d Deps) Tool {
 	return newTool(spec[UpdateStatusInput, UpdateStatusOutput]{
+		deps:  d,
 		name:  "update_status",
 		title: "Update incident status",
 		description: "Change an incident's status (" + strings.Join(client.EnumStrings[client.Status](), ", ") + "). " +
@@ -101,6 +102,9 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 		return out, fmt.Errorf("read incident %s before the change: %w", ref.IncidentID, err)
 	}
 	out.Before = stateOf(beforeState)
+	if err := alreadyClosed(sess, in, out); err != nil {
+		return out, err
+	}
 
 	req := client.UpdateStatusRequest{Status: in.Status, UpdateTicket: in.UpdateTicket}
 	if in.Comment != "" {
@@ -164,6 +168,22 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	}
 	out.After = stateOf(afterState)
 	return out, nil
+}
+
+// alreadyClosed refuses to close a Closed incident: the API would accept
+// it and post a second closing comment. Changing a verdict is a reopen
+// (status Active) then a close, two calls the agent makes on purpose.
+func alreadyClosed(sess *Session, in UpdateStatusInput, out UpdateStatusOutput) error {
+	if in.Status != client.StatusClosed || out.Before.Status != string(client.StatusClosed) {
+		return nil
+	}
+	note := ""
+	if !sess.ReadOnly && slices.Contains(sess.Scopes, client.ScopeIncidentsComments) {
+		note = " To add a note without changing it, use add_comment."
+	}
+	return refuse("Not changed: %s incident %s is already %s, and closing it again would post a second closing comment. "+
+		"To change its verdict or closing comment, reopen it (update_status with status Active), then close it again.%s",
+		out.Source, resources.Clean(out.IncidentID, 200), describeState(out.Before), note)
 }
 
 // stateUnknown is StatusState.Status when the incident could not be read.

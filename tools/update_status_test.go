@@ -2,6 +2,7 @@ package tools_test
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"sync"
 	"testing"
@@ -182,5 +183,51 @@ func TestUpdateStatusTransitions(t *testing.T) {
 			inc, _ := e.emu.Incident(tt.ref)
 			tt.check(t, inc, e.emu.Comments(tt.ref))
 		})
+	}
+}
+
+// TestUpdateStatusRefusesClosingAClosedIncident: closing a Closed incident
+// (dry run or not) changes nothing and posts no second closing comment; the
+// error names the reopen-then-close an agent can make on purpose, which
+// then works.
+func TestUpdateStatusRefusesClosingAClosedIncident(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, ch := connectWithChanges(t, e.session(demoCred))
+	ref := e.findRef(func(r client.IncidentRef, i emulator.IncidentState) bool {
+		return r.WorkspaceID == emulator.WorkspaceOwnerID && r.Source == client.SourceSentinel && i.Status == client.StatusClosed
+	})
+	before, _ := e.emu.Incident(ref)
+	comments := e.emu.Comments(ref)
+	applied := e.emu.Stats().Applied
+	closeArgs := map[string]any{"status": "Closed", "classification": "FalsePositive", "classificationReason": "InaccurateData",
+		"comment": "Closing again."}
+	for _, dry := range []bool{false, true} {
+		args := maps.Clone(closeArgs)
+		args["dryRun"] = dry
+		text := c.fail("update_status", refArgs(ref, args))
+		wantAll(t, text, "Not changed", "already Closed", "second closing comment", "reopen it (update_status with status Active)",
+			"use add_comment")
+	}
+	after, _ := e.emu.Incident(ref)
+	if !reflect.DeepEqual(after, before) || !reflect.DeepEqual(e.emu.Comments(ref), comments) ||
+		!reflect.DeepEqual(e.emu.Stats().Applied, applied) || len(ch.list()) != 0 {
+		t.Fatal("refusing to close a Closed incident changed it")
+	}
+
+	c.ok("update_status", refArgs(ref, map[string]any{"status": "Active", "comment": "Reopened to correct the verdict."}), nil)
+	var out tools.UpdateStatusOutput
+	c.ok("update_status", refArgs(ref, closeArgs), &out)
+	if out.After.Classification != "FalsePositive" {
+		t.Fatalf("after reopen and close: %+v", out.After)
+	}
+	closing := 0
+	for _, cm := range e.emu.Comments(ref)[len(comments):] {
+		if cm.IsClosingComment {
+			closing++
+		}
+	}
+	if closing != 1 {
+		t.Fatalf("%d new closing comments after reopen and close, want 1", closing)
 	}
 }

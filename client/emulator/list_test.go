@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -36,7 +37,7 @@ func containsQuery(q string) func(client.IncidentSummary) bool {
 	q = strings.ToLower(q)
 	return func(r client.IncidentSummary) bool {
 		fields := []string{r.Title, r.Description, r.ID, strconv.Itoa(r.Number)}
-		for _, en := range r.Entities {
+		for _, en := range entities(r) {
 			fields = append(fields, en.Name())
 		}
 		for _, f := range fields {
@@ -48,6 +49,15 @@ func containsQuery(q string) func(client.IncidentSummary) bool {
 	}
 }
 
+// entities decodes a row's entities; the emulator's rows always decode.
+func entities(r client.IncidentSummary) []client.Entity {
+	es, err := r.Entities.List()
+	if err != nil {
+		panic(fmt.Sprintf("row %s: %v", r.ID, err))
+	}
+	return es
+}
+
 func TestListFilters(t *testing.T) {
 	h := newHarness(t, emulator.Options{})
 	all, _ := h.listAll(nil)
@@ -56,7 +66,7 @@ func TestListFilters(t *testing.T) {
 	}
 	var host string
 	for _, r := range all {
-		for _, en := range r.Entities {
+		for _, en := range entities(r) {
 			if en.Kind == "host" && host == "" {
 				host = en.Name()
 			}

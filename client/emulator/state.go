@@ -122,7 +122,7 @@ func (rec *record) summary() client.IncidentSummary {
 		ClassificationComment: rec.classificationComment,
 		Tactics:               nonNil(rec.tactics), RuleIDs: rec.ruleIDs, AlertProductNames: rec.alertProducts(),
 		User: client.Some(rec.assignee), IsAssigned: new(rec.assignee != nil), ProductID: &product,
-		Status: rec.status, AlertsCount: len(rec.alerts), Entities: nonNil(rec.entities),
+		Status: rec.status, AlertsCount: len(rec.alerts), Entities: client.EntitiesOf(rec.entities),
 		WorkspaceID: rec.ref.WorkspaceID, WorkspaceName: rec.wsName,
 	}
 	if rec.ref.Source == client.SourceSentinel {

@@ -144,14 +144,21 @@ func buildBinaries(ctx context.Context, root, dir, server string) (binaries, err
 	return b, nil
 }
 
-// goBuild runs go build in dir. With modMod (the floor only: the project's
-// go.mod is never touched) -mod=mod lets go.mod gain its indirect
-// requirements from the module cache. GOWORK=off keeps a workspace file of
-// the caller's from steering either build.
+// releaseFlags are the flags release builds use (the Dockerfile's too):
+// both servers are built alike, so that neither carries symbols or paths
+// the other does not.
+var releaseFlags = []string{"-trimpath", "-ldflags", "-s -w"}
+
+// goBuild runs go build in dir as a release build (CGO_ENABLED=0 and
+// releaseFlags). With modMod (the floor only: the project's go.mod is never
+// touched) -mod=mod lets go.mod gain its indirect requirements from the
+// module cache. GOWORK=off keeps a workspace file of the caller's from
+// steering either build.
 func goBuild(ctx context.Context, dir, out, pkg string, modMod bool) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	args := append([]string{"build", "-o", out}, releaseFlags...)
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 	if modMod {
 		cmd.Env = append(cmd.Env, "GOFLAGS=-mod=mod")
 	}

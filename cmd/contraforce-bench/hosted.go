@@ -43,13 +43,14 @@ type servedProc struct {
 // the API, with a bearer token known to the benchmark. Its policy limits
 // (tool-call rate, sessions per tenant) are lifted: they protect a shared
 // deployment, and a benchmark measuring capacity would only measure them.
-func startServe(ctx context.Context, bin string, a *api, secretFile string) (*servedProc, error) {
+// With pin, the server runs on pin's server core.
+func startServe(ctx context.Context, bin string, a *api, secretFile string, pin pinning) (*servedProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	token, sum := hosted.NewToken()
-	cmd := exec.Command(bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+	cmd := pin.command(bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
 		"--base-url", a.baseURL, "--client-id", emulator.DemoClientID, "--client-secret-file", secretFile,
 		"--token-sha256", sum, "--tool-calls-per-second", "0", "--max-sessions", "5000", "--max-sessions-per-tenant", "5000")
 	cmd.Env = serverEnv()

@@ -158,11 +158,29 @@ func splitList(s string) []string {
 	return out
 }
 
-// usage prints a command's help: what it does, then its flags.
-func usage(fs *flag.FlagSet, w io.Writer, text string) func() {
-	return func() {
-		fmt.Fprint(w, text)
-		fs.SetOutput(w)
+// parseFlags parses a command's arguments into fs. --help prints the
+// command's help once (the flag package would print it too: fs.Usage is
+// silenced); a wrong flag prints the error first and a pointer to --help
+// rather than the whole list; a word that is not a flag is refused, since
+// the flag package stops at it and would silently ignore every flag after
+// it. ok is false when the command must exit with code.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, cmd, help string) (code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stderr, help)
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
+		return 0, false
+	case err != nil:
+		fmt.Fprintf(stderr, "contraforce-mcp %s: %v\nRun \"contraforce-mcp %s --help\" for the flags.\n", cmd, err, cmd)
+		return 2, false
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "contraforce-mcp %s: unexpected argument %q: %s takes only flags, and reads none after a word.\n"+
+			"Run \"contraforce-mcp %s --help\" for the flags.\n", cmd, fs.Arg(0), cmd, cmd)
+		return 2, false
 	}
+	return 0, true
 }

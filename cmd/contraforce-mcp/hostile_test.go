@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -527,7 +528,7 @@ func TestIncidentTextIsSanitized(t *testing.T) {
 			if bad := unsafeJSON(raw); bad != "" {
 				t.Errorf("get_incident structured content: %s", bad)
 			}
-			if ti.Name == emulator.TrickyPromptInjection && (!strings.Contains(text, injection) || !strings.Contains(string(raw), injection)) {
+			if ti.Name == emulator.TrickyPromptInjection && !strings.Contains(text, injection) {
 				t.Errorf("the quoted injection is not shown unchanged, as data")
 			}
 			if ti.Name == emulator.TrickyBidiOverride && !strings.Contains(text, "[U+202E]") {
@@ -636,22 +637,25 @@ func TestIncidentTextIsSanitized(t *testing.T) {
 	}
 }
 
+// untrustedBlock matches a prompt's untrusted data: tagged markers around
+// a code fence.
+var untrustedBlock = regexp.MustCompile("(?s)\n<<<BEGIN UNTRUSTED INCIDENT DATA ([0-9a-f]{16})>>>\n(`{3,})text\n(.*)\n(`{3,})\n<<<END UNTRUSTED INCIDENT DATA ([0-9a-f]{16})>>>\n")
+
 // checkPromptText checks a prompt's text: no unsafe character, raw or
-// escaped in its fenced JSON, and the incident's text only inside the fence.
+// escaped in its fenced data, and the incident's text only inside the fence.
 func checkPromptText(t *testing.T, name, text string, hasInjection bool, injection string) {
 	t.Helper()
 	if bad := unsafeRunes(text); bad != "" {
 		t.Errorf("prompt %s: %s", name, bad)
 	}
-	const begin, end = "<<<BEGIN UNTRUSTED INCIDENT DATA>>>\n```json\n", "\n```\n<<<END UNTRUSTED INCIDENT DATA>>>"
-	before, rest, ok := strings.Cut(text, begin)
-	fenced, after, ok2 := strings.Cut(rest, end)
-	if !ok || !ok2 {
+	m := untrustedBlock.FindStringSubmatchIndex(text)
+	if m == nil || text[m[2]:m[3]] != text[m[10]:m[11]] || text[m[4]:m[5]] != text[m[8]:m[9]] {
 		t.Errorf("prompt %s: no fenced untrusted data block", name)
 		return
 	}
-	if bad := unsafeJSON([]byte(fenced)); bad != "" {
-		t.Errorf("prompt %s fenced data: %s", name, bad)
+	before, fenced, after := text[:m[0]], text[m[6]:m[7]], text[m[1]:]
+	if strings.Contains(fenced, `\u00`) || strings.Contains(fenced, `\u20`) {
+		t.Errorf("prompt %s fenced data: an escaped character", name)
 	}
 	if hasInjection {
 		if !strings.Contains(fenced, injection) {

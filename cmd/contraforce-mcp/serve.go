@@ -24,7 +24,8 @@ Serves MCP over HTTP for agent platforms and remote clients, on one listener:
   /mcp            streamable HTTP (POST, GET, DELETE)
   /sse, /message  the older SSE transport
   /healthz        liveness;  /readyz  readiness (the ContraForce API answers)
-  /metrics        Prometheus metrics
+and Prometheus metrics at /metrics on a separate listener (--metrics-addr),
+which the ingress and Service must not publish.
 
 Every MCP request needs "Authorization: Bearer <token>". The operator maps
 each token's SHA-256 to a tenant (its ContraForce credential and policy) in a
@@ -47,6 +48,7 @@ Flags:
 type serveConfig struct {
 	config
 	Addr                 string
+	MetricsAddr          string // "" serves no metrics
 	TenantsFile          string
 	TenantsJSON          string // CONTRAFORCE_TENANTS
 	TokenSHA256          []string
@@ -94,8 +96,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return 1
 	}
 	base := publicURL(ln.Addr(), sc.TLSCert != "")
+	metricsURL := "off (--metrics-addr)"
+	if a := inst.srv.MetricsAddr(); a != nil {
+		metricsURL = publicURL(a, false) + "/metrics"
+	}
 	log.Info("contraforce-mcp serving MCP over HTTP", "version", client.Version, "streamable", base+"/mcp", "sse", base+"/sse",
-		"api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless,
+		"metrics", metricsURL, "api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless,
 		"oauth_resource", sc.OAuth.Resource)
 	if inst.token != "" || sc.InsecureNoAuth {
 		fmt.Fprint(stderr, connectHintHTTP(base, inst.token, sc.Passthrough))
@@ -153,6 +159,13 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 	if err != nil {
 		return fail(err)
 	}
+	var metricsLn net.Listener
+	if sc.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", sc.MetricsAddr); err != nil {
+			return fail(fmt.Errorf("--metrics-addr: %w", err))
+		}
+		cleanups = append(cleanups, func() { _ = metricsLn.Close() })
+	}
 	h, err := hosted.New(hosted.Options{
 		Tenants: tenants, InsecureNoAuth: sc.InsecureNoAuth, Passthrough: sc.Passthrough, API: api,
 		ListenAddr: sc.Addr, AllowedHosts: sc.AllowedHosts, AllowedOrigins: sc.AllowedOrigins, CORSOrigins: sc.CORSOrigins,
@@ -160,7 +173,7 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 		ToolCallsPerSecond: orOff(sc.ToolCallsPerSecond), ToolCallBurst: sc.ToolCallBurst,
 		SessionIdleTTL: orNever(sc.SessionIdleTTL), Stateless: sc.Stateless, KeepAlive: sc.KeepAlive,
 		ReadTimeout: sc.ReadTimeout, WriteTimeout: sc.WriteTimeout, IdleTimeout: sc.IdleTimeout, ShutdownTimeout: sc.ShutdownTimeout,
-		TLSCertFile: sc.TLSCert, TLSKeyFile: sc.TLSKey, Metrics: metrics, Logger: log,
+		TLSCertFile: sc.TLSCert, TLSKeyFile: sc.TLSKey, Metrics: metrics, MetricsListener: metricsLn, Logger: log,
 		OAuth: sc.OAuth.options(),
 	})
 	if err != nil {

@@ -16,10 +16,10 @@ import (
 func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, int) {
 	var sc serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	finish := commonFlags(fs, &sc.config, getenv)
 	fe := flagEnv{fs: fs, getenv: getenv}
 	fe.str(&sc.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address; anything but loopback needs tokens (0.0.0.0:8080 in a container)")
+	fe.str(&sc.MetricsAddr, "metrics-addr", "METRICS_ADDR", "", `serve Prometheus metrics at /metrics on this separate address, kept out of the ingress and Service (e.g. 127.0.0.1:9464, or 0.0.0.0:9464 for a pod scrape); "" serves none`)
 	fe.str(&sc.TenantsFile, "tenants-file", "TENANTS_FILE", "", "JSON file mapping token hashes to tenants (credential and policy); CONTRAFORCE_TENANTS may hold the same JSON")
 	tokens := fe.str(nil, "token-sha256", "TOKEN_SHA256", "", "comma-separated SHA-256 of the bearer tokens of the single tenant (the common credential flags' credential)")
 	fe.boolean(&sc.InsecureNoAuth, "insecure-no-auth", "INSECURE_NO_AUTH", "accept MCP requests without a token (refused unless --addr is loopback)")
@@ -43,18 +43,8 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fe.str(&sc.TLSKey, "tls-key", "TLS_KEY", "", "the TLS key file")
 	audit := auditFlag(fs, getenv, "stderr")
 	finishOAuth := oauthFlags(fs, &fe, &sc.OAuth)
-	fs.Usage = usage(fs, stderr, serveUsage)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return sc, 0
-		}
-		fmt.Fprintf(stderr, "contraforce-mcp serve: %v\nRun contraforce-mcp serve --help for the flags.\n", err)
-		return sc, 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "contraforce-mcp serve: unexpected argument %q\n", fs.Arg(0))
-		return sc, 2
+	if code, ok := parseFlags(fs, args, stderr, "serve", serveUsage); !ok {
+		return sc, code
 	}
 	errs := []error{finish(), fe.err, finishOAuth()}
 	sc.TokenSHA256, sc.AllowedHosts = splitList(*tokens), splitList(*hosts)

@@ -82,6 +82,7 @@ func startServe(t *testing.T, mutate func(*serveConfig)) *harness {
 			hosted.HashToken(tokenA), tenantAClientID, hosted.HashToken(tokenB), tenantBClientID),
 		MaxSessions: 1000, MaxSessionsPerTenant: 100, ToolCallsPerSecond: 0, ToolCallBurst: 20,
 		SessionIdleTTL: time.Hour, ShutdownTimeout: 10 * time.Second, AuditLog: h.auditLog,
+		MetricsAddr: "127.0.0.1:0",
 	}
 	if mutate != nil {
 		mutate(&sc)
@@ -366,7 +367,11 @@ func (h *harness) openSSE(t *testing.T, token string) *sseStream {
 // metric returns the value of one exposition line's series, or -1.
 func (h *harness) metric(t *testing.T, series string) float64 {
 	t.Helper()
-	resp := h.do(t, http.MethodGet, "/metrics", "", "", nil)
+	resp, err := http.Get("http://" + h.srv.MetricsAddr().String() + "/metrics") // the separate metrics listener
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")

@@ -34,13 +34,14 @@ func TestServeBodyLimit(t *testing.T) {
 	}
 }
 
-// TestServeSessionLimits: over the tenant's limit 429, over the server's
-// 503, each with a JSON error and Retry-After; a closed session frees its
-// slot.
+// TestServeSessionLimits: a tenant at its limit ends its oldest idle
+// session to make room; with every session in use it gets 429, and a new
+// session beyond the server's limit 503, each with a JSON error and
+// Retry-After; an ended session frees its slot.
 func TestServeSessionLimits(t *testing.T) {
 	h := startServe(t, func(sc *serveConfig) { sc.MaxSessions, sc.MaxSessionsPerTenant = 3, 2 })
-	first := h.openStreamable(t, tokenA)
-	_ = h.openSSE(t, tokenA)
+	idle := h.openStreamable(t, tokenA)
+	sseA := h.openSSE(t, tokenA)
 
 	check := func(resp *http.Response, status int, reason string) {
 		t.Helper()
@@ -50,23 +51,37 @@ func TestServeSessionLimits(t *testing.T) {
 			t.Errorf("got %d %+v (Retry-After %q), want %d %s", resp.StatusCode, body, resp.Header.Get("Retry-After"), status, reason)
 		}
 	}
+	// A's third session takes the idle streamable session's place.
+	_ = h.openSSE(t, tokenA)
+	list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+	if resp := h.do(t, http.MethodPost, "/mcp", tokenA, list, map[string]string{"Mcp-Session-Id": idle}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the evicted session: %d, want 404", resp.StatusCode)
+	}
+	// Both of A's sessions are open SSE streams: in use.
 	check(h.do(t, http.MethodGet, "/sse", tokenA, "", nil), http.StatusTooManyRequests, "tenant_session_limit")
 	resp := h.do(t, http.MethodPost, "/mcp", tokenA, initBody, nil)
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("third session of tenant A over streamable HTTP: %d, want 429", resp.StatusCode)
 	}
 
-	_ = h.openStreamable(t, tokenB) // the server's third
+	busyB := h.openStreamable(t, tokenB) // the server's third, in use
+	h.holdStream(t, tokenB, busyB)
 	check(h.do(t, http.MethodGet, "/sse", tokenB, "", nil), http.StatusServiceUnavailable, "session_limit")
 
-	// DELETE ends A's first session: A may open another.
-	if resp := h.do(t, http.MethodDelete, "/mcp", tokenA, "", map[string]string{"Mcp-Session-Id": first}); resp.StatusCode != http.StatusOK {
+	// A closes a stream: B may open another session.
+	sseA.resp.Body.Close()
+	eventually(t, 10*time.Second, "the closed stream's slot", func() bool {
+		return h.metric(t, `contraforce_mcp_active_sessions{transport="sse"}`) == 1
+	})
+	_ = h.openSSE(t, tokenB)
+	// DELETE ends B's streamable session and frees its slot.
+	if resp := h.do(t, http.MethodDelete, "/mcp", tokenB, "", map[string]string{"Mcp-Session-Id": busyB}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d", resp.StatusCode)
 	}
-	_ = h.openStreamable(t, tokenA)
-	if v := h.metric(t, `contraforce_mcp_active_sessions{transport="streamable_http"}`); v != 2 {
-		t.Errorf("active streamable sessions = %v, want 2", v)
+	if v := h.metric(t, `contraforce_mcp_active_sessions{transport="streamable_http"}`); v != 0 {
+		t.Errorf("active streamable sessions = %v, want 0", v)
 	}
+	_ = h.openStreamable(t, tokenB)
 }
 
 // TestServeToolCallRateLimit: beyond the tenant's bucket a tools/call gets

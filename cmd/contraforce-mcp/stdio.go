@@ -8,7 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
+	"path/filepath"
+	"regexp"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -32,17 +33,10 @@ Flags:
 func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	var cfg config
 	fs := flag.NewFlagSet("stdio", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	finish := commonFlags(fs, &cfg, getenv)
 	auditDest := auditFlag(fs, getenv, "off")
-	fs.Usage = usage(fs, stderr, stdioUsage)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return 0
-		}
-		fmt.Fprintf(stderr, "contraforce-mcp stdio: %v\nRun contraforce-mcp stdio --help for the flags.\n", err)
-		return 2
+	if code, ok := parseFlags(fs, args, stderr, "stdio", stdioUsage); !ok {
+		return code
 	}
 	if err := errors.Join(finish(), cfg.credentials()); err != nil {
 		fmt.Fprintf(stderr, "contraforce-mcp stdio: %v\n", err)
@@ -120,9 +114,18 @@ func newSession(cfg config, log *slog.Logger) (*tools.Session, func(), error) {
 // the server speaks JSON-RPC on stdin, so say how to connect a client.
 func connectHint(demo bool) string {
 	exe, err := os.Executable()
+	if err != nil {
+		exe = ""
+	}
+	return connectHintFor(exe, demo)
+}
+
+// connectHintFor is connectHint for the binary at exe ("" if unknown).
+func connectHintFor(exe string, demo bool) string {
 	install := ""
-	if err != nil || strings.Contains(exe, "go-build") {
-		// Started by go run: the binary is a temporary file; name the installed one.
+	if exe == "" || goRunBinary(exe) {
+		// Started by go run: the binary is a temporary file or a build-cache
+		// entry, neither a path to configure a client with; name the installed one.
 		exe = "contraforce-mcp"
 		install = "\nFirst install it: go install ./cmd/contraforce-mcp (into $(go env GOPATH)/bin, which must be on PATH).\n"
 	}
@@ -142,4 +145,28 @@ Connect one instead of typing here (Ctrl-C to quit):
 See README.md for VS Code and Cursor, and for real credentials.
 
 `, exe, exe, map[bool]string{true: "stdio --demo", false: "stdio"}[demo], args, install)
+}
+
+// goRunDirs match the directories go run (and go test) build into, wherever
+// GOTMPDIR and GOCACHE point: a temporary work directory
+// (.../go-build123/b001/exe/<name>), or an executable kept in the build
+// cache (GOCACHE/<2 hex>/<64 hex>-d/<name>).
+var (
+	goBuildWorkDir  = regexp.MustCompile(`^go-build[0-9]+$`)
+	buildCacheEntry = regexp.MustCompile(`^[0-9a-f]{64}-d$`)
+	buildCacheShard = regexp.MustCompile(`^[0-9a-f]{2}$`)
+)
+
+// goRunBinary reports whether exe was built by go run rather than installed.
+func goRunBinary(exe string) bool {
+	dir := filepath.Dir(exe)
+	if buildCacheEntry.MatchString(filepath.Base(dir)) && buildCacheShard.MatchString(filepath.Base(filepath.Dir(dir))) {
+		return true
+	}
+	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if goBuildWorkDir.MatchString(filepath.Base(d)) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,10 +1,7 @@
 package hosted
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,8 +32,8 @@ func NewAPIHTTPClient(m *Metrics) *http.Client {
 }
 
 // apiTransport observes every API attempt: latency and status for the
-// metrics, and, inside an audited tool call, the write's outcome, request id
-// and error code for the audit record.
+// metrics, and, inside an audited tool call, the write's HTTP status for the
+// audit record.
 type apiTransport struct {
 	next http.RoundTripper
 	m    *Metrics
@@ -56,15 +53,11 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.m.apiDuration.observe(time.Since(start).Seconds(), endpoint)
 	}
 	if rec := recorderFrom(req.Context()); rec != nil && req.Method != http.MethodGet {
+		// Only the status: the answer's text (request id, error code) is
+		// the client's to read, after it has scrubbed the credential.
 		call := apiCall{endpoint: endpoint, method: req.Method}
-		if err != nil {
-			call.noAnswer = true
-		} else {
+		if err == nil {
 			call.status = resp.StatusCode
-			call.requestID = resp.Header.Get("X-Request-Id")
-			if resp.StatusCode >= 400 {
-				call.code = peekErrorCode(resp)
-			}
 		}
 		rec.add(call)
 	}
@@ -114,39 +107,10 @@ func apiEndpoint(method, path string) string {
 	return "other"
 }
 
-// peekErrorCode reads the error code of a problem+json (or legacy
-// {"error":{"code"}}) body and puts the bytes back for the client.
-func peekErrorCode(resp *http.Response) string {
-	const limit = 64 << 10
-	head, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
-	if err != nil {
-		return ""
-	}
-	var body struct {
-		Code  string `json:"code"`
-		Error struct {
-			Code string `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(head, &body) != nil {
-		return ""
-	}
-	if body.Code != "" {
-		return body.Code
-	}
-	return body.Error.Code
-}
-
 // apiCall is one API write attempt seen during a tool call.
 type apiCall struct {
 	endpoint, method string
-	status           int
-	requestID, code  string
-	noAnswer         bool
+	status           int // 0 when no answer came
 }
 
 // recorder collects the API writes of one tool call.

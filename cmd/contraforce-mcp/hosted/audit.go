@@ -2,6 +2,7 @@ package hosted
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,12 +18,18 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/schema"
+	"github.com/contraforce/contraforce-mcp/tools"
 )
 
-// Auditor writes one JSON line per write tool call: who (tenant, MCP
-// client, session), what (tool, incident, the change and the reason given),
-// and how it went (outcome, API request id, duration). It is an mcp-go tool
-// handler middleware, so stdio and the hosted server audit alike.
+// Auditor writes two JSON lines per write tool call: a "tool_call_started"
+// record before the handler runs (so that a call cut short, by a crash or a
+// shutdown whose grace ran out, still leaves its trace), and a "tool_call"
+// record when it ends, with the same callId. Each says who (tenant, MCP
+// client, session), what (tool, incident, the change and the reason given);
+// the second says how it went (the typed outcome, API request id,
+// duration). It is an mcp-go tool handler middleware, so stdio and the
+// hosted server audit alike.
 //
 // A tool is a write when its ReadOnlyHint annotation is not true. Arguments
 // are not copied wholesale: only the fields an auditor needs, and never a
@@ -54,29 +61,42 @@ func OpenAuditLog(path string, stderr io.Writer) (io.Writer, func() error, error
 	return f, f.Close, nil
 }
 
+// Audit record events.
+const (
+	EventToolCallStarted = "tool_call_started"
+	EventToolCall        = "tool_call"
+)
+
 // AuditRecord is one line of the audit log.
 type AuditRecord struct {
-	Time      string         `json:"time"`
-	Event     string         `json:"event"` // "tool_call"
+	Time  string `json:"time"`
+	Event string `json:"event"` // EventToolCallStarted or EventToolCall
+	// CallID pairs a call's two records. A started record without its
+	// tool_call record is a call whose outcome is unknown (the process
+	// ended first): check the incident.
+	CallID    string         `json:"callId"`
 	Tenant    string         `json:"tenant,omitempty"`
 	SessionID string         `json:"sessionId,omitempty"`
 	Client    *AuditClient   `json:"client,omitempty"`
 	Tool      string         `json:"tool"`
 	Incident  *AuditIncident `json:"incident,omitempty"`
-	// Incidents are a batch's (bulk_update), each with what came of it.
+	// Incidents are a batch's (bulk_update); in the tool_call record each
+	// says what came of it (accepted, forbidden with the reason, unknown).
 	Incidents []AuditIncident `json:"incidents,omitempty"`
 	Change    *AuditChange    `json:"change,omitempty"`
 	DryRun    bool            `json:"dryRun"`
-	// Outcome is "ok", "error" (with ErrorCode and Error), "unknown" (the
-	// write was sent and no answer came back: it may have been applied) or
-	// "input_required" (the human was asked to confirm; nothing changed yet,
-	// and the call that carries the answer has its own record).
-	Outcome      string  `json:"outcome"`
+	// Outcome (tool_call records only) is what the call did upstream, from
+	// its typed result, never from an error's text: "ok" (done), "error"
+	// (failed, nothing changed; with ErrorCode and Error), "unknown" (sent,
+	// may or may not have been applied), "dry_run", "confirmation_requested"
+	// (the human was asked; nothing changed yet) or "refused" (declined by
+	// the human or refused by policy; nothing changed).
+	Outcome      string  `json:"outcome,omitempty"`
 	ErrorCode    string  `json:"errorCode,omitempty"`
 	Error        string  `json:"error,omitempty"`
 	APIRequestID string  `json:"apiRequestId,omitempty"`
 	APIStatus    int     `json:"apiStatus,omitempty"`
-	DurationMS   float64 `json:"durationMs"`
+	DurationMS   float64 `json:"durationMs,omitempty"`
 
 	// OnBehalfOf is the user an OAuth access token named.
 	OnBehalfOf *AuditUser `json:"onBehalfOf,omitempty"`
@@ -98,11 +118,14 @@ type AuditIncident struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// AuditChange is what the call asked to change. The comment is kept as the
-// agent wrote it (an auditor wants to know why an incident was closed; it is
-// not a secret), up to maxAuditComment bytes, with its full length and
-// SHA-256 so that a truncated comment can still be compared. (The comment
-// the API stores carries the agent attribution in front of this text.)
+// AuditChange is what the call asked to change. The comment is kept (an
+// auditor wants to know why an incident was closed; it is not a secret) as
+// it was posted: cleaned as the server cleans it before sending (bidi
+// controls shown as markers, invisible characters removed), up to
+// maxAuditComment bytes, with the cleaned text's full length and SHA-256 so
+// that a truncated comment can still be compared with the stored one (which
+// carries the agent attribution in front of this text). Every other string
+// the caller chose is cleaned alike.
 type AuditChange struct {
 	Status               string `json:"status,omitempty"`
 	Classification       string `json:"classification,omitempty"`
@@ -134,10 +157,15 @@ func (a *Auditor) Middleware() server.ToolHandlerMiddleware {
 			if !isWrite(ctx, req.Params.Name) {
 				return next(ctx, req)
 			}
-			rec := &recorder{}
 			start := a.now()
-			res, err := next(withRecorder(ctx, rec), req)
-			a.write(a.record(ctx, req, res, err, rec, a.now().Sub(start)))
+			base := a.base(ctx, req, start)
+			started := base
+			started.Event = EventToolCallStarted
+			a.write(started) // written before the call can reach the API
+			rec := &recorder{}
+			ctx, report := tools.WithCallReport(withRecorder(ctx, rec))
+			res, err := next(ctx, req)
+			a.write(a.finish(base, res, err, report, rec, a.now().Sub(start)))
 			return res, err
 		}
 	}
@@ -158,52 +186,85 @@ func isWrite(ctx context.Context, name string) bool {
 	return ro == nil || !*ro
 }
 
-// record builds the audit record of a finished call.
-func (a *Auditor) record(ctx context.Context, req mcp.CallToolRequest, res *mcp.CallToolResult, err error, rec *recorder, d time.Duration) AuditRecord {
-	r := AuditRecord{
-		Time: a.now().UTC().Format(time.RFC3339Nano), Event: "tool_call", Tool: req.Params.Name,
-		DurationMS: float64(d.Microseconds()) / 1000,
-	}
+// base is what both of a call's records say: when, who and what.
+func (a *Auditor) base(ctx context.Context, req mcp.CallToolRequest, t time.Time) AuditRecord {
+	r := AuditRecord{Time: t.UTC().Format(time.RFC3339Nano), Tool: auditText(req.Params.Name, 100), CallID: newCallID()}
 	if s, e := SessionFrom(ctx); e == nil {
 		r.Tenant, r.OnBehalfOf = s.Tenant, auditUser(s.OnBehalfOf)
 	}
 	r.SessionID, r.Client = callerOf(ctx, req)
 	args := req.GetArguments()
 	r.Incident, r.Change, r.DryRun = describeArgs(args)
-	r.Incidents = batchOf(args, res)
-	if id := structuredString(res, "runId"); id != "" && r.Change != nil {
-		r.Change.GamebookRunID = clip(id, 200)
-	}
+	r.Incidents = batchOf(args, nil)
+	return r
+}
 
-	last, wrote := rec.last()
-	if wrote {
-		r.APIRequestID, r.APIStatus = last.requestID, last.status
+// finish builds the tool_call record of a finished call. The outcome is the
+// one the tool's adapter reported from the handler's typed result; a
+// handler that reports none (not one of this server's tools) is "error"
+// when it failed and "ok" otherwise.
+func (a *Auditor) finish(r AuditRecord, res *mcp.CallToolResult, err error, report *tools.CallReport, rec *recorder, d time.Duration) AuditRecord {
+	r.Time, r.Event = a.now().UTC().Format(time.RFC3339Nano), EventToolCall
+	r.DurationMS = float64(d.Microseconds()) / 1000
+	if last, wrote := rec.last(); wrote {
+		r.APIStatus = last.status
 	}
+	outcome, cause, reported := report.Outcome()
 	switch {
 	case err != nil:
-		r.Outcome, r.Error = "error", clip(err.Error(), 500)
+		outcome, cause = tools.OutcomeError, err
 	case res == nil:
-		r.Outcome = "error"
-	case res.ResultType == mcp.ResultTypeInputRequired:
-		r.Outcome = "input_required"
-	case !res.IsError:
-		r.Outcome = "ok"
-		if id := structuredRequestID(res); id != "" {
-			r.APIRequestID = id
-		}
-	case wrote && last.noAnswer, strings.Contains(resultText(res), client.ErrOutcomeUnknown.Error()):
-		r.Outcome = "unknown"
-		r.Error = clip(resultText(res), 500)
-	default:
-		r.Outcome = "error"
-		r.Error = clip(resultText(res), 500)
-		if wrote && last.code != "" {
-			r.ErrorCode = last.code
-		} else {
-			r.ErrorCode = knownCode(r.Error)
+		outcome = tools.OutcomeError
+	case !reported && res.IsError:
+		outcome = tools.OutcomeError
+	case !reported:
+		outcome = tools.OutcomeOK
+	}
+	r.Outcome = string(outcome)
+	if outcome == tools.OutcomeOK {
+		r.APIRequestID = auditText(structuredRequestID(res), 100)
+		if id := structuredString(res, "runId"); id != "" && r.Change != nil {
+			change := *r.Change // base's copy is shared with the started record
+			change.GamebookRunID = auditText(id, 200)
+			r.Change = &change
 		}
 	}
+	// A batch's rows as the tool settled them (or planned them, dry run).
+	if r.Incidents != nil && (outcome == tools.OutcomeOK || outcome == tools.OutcomeDryRun) {
+		if rows := batchOf(nil, res); rows != nil {
+			r.Incidents = rows
+		}
+	}
+	if res != nil && res.IsError || err != nil {
+		// The text the caller was shown (already scrubbed and cleaned).
+		text := ""
+		if err != nil {
+			text = err.Error()
+		} else {
+			text = resultText(res)
+		}
+		r.Error = auditText(text, 500)
+	}
+	// The API's words come from the client's typed error, which it has
+	// scrubbed of the credential, never from the raw answer.
+	if apiErr, ok := client.AsAPIError(cause); ok && (outcome == tools.OutcomeError || outcome == tools.OutcomeUnknown) {
+		r.ErrorCode, r.APIRequestID = auditText(apiErr.Code, 64), auditText(apiErr.RequestID, 100)
+	}
 	return r
+}
+
+// newCallID returns a random id that pairs a call's records.
+func newCallID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// auditText cleans caller- or server-chosen text for the audit log as
+// incident text is cleaned (tools.CleanName keeps names to one line; this
+// keeps line breaks out too) and cuts it to n runes.
+func auditText(s string, n int) string {
+	return tools.CleanName(s, n)
 }
 
 // callerOf names the MCP session and client of a call: from the session
@@ -225,25 +286,25 @@ func callerOf(ctx context.Context, req mcp.CallToolRequest) (string, *AuditClien
 	if info.Name == "" && info.Version == "" {
 		return id, nil
 	}
-	return id, &AuditClient{Name: clip(info.Name, 100), Version: clip(info.Version, 50)}
+	return id, &AuditClient{Name: tools.CleanName(info.Name, 100), Version: tools.CleanName(info.Version, 50)}
 }
 
 // describeArgs picks the incident and the change out of the arguments.
 func describeArgs(args map[string]any) (*AuditIncident, *AuditChange, bool) {
-	str := func(k string) string { s, _ := args[k].(string); return s }
+	str := func(k string, n int) string { s, _ := args[k].(string); return auditText(s, n) }
 	var inc *AuditIncident
-	if w, s, i := str("workspaceId"), str("source"), str("incidentId"); w+s+i != "" {
-		inc = &AuditIncident{WorkspaceID: clip(w, 200), Source: clip(s, 50), IncidentID: clip(i, 200)}
+	if w, s, i := str("workspaceId", 200), str("source", 50), str("incidentId", 200); w+s+i != "" {
+		inc = &AuditIncident{WorkspaceID: w, Source: s, IncidentID: i}
 	}
 	c := AuditChange{
-		Status: clip(str("status"), 50), Classification: clip(str("classification"), 50),
-		ClassificationReason: clip(str("classificationReason"), 100),
-		AssigneeUserID:       clip(str("userId"), 200), AssigneeEmail: clip(str("email"), 320),
-		TicketID: clip(str("ticketId"), 200),
+		Status: str("status", 50), Classification: str("classification", 50),
+		ClassificationReason: str("classificationReason", 100),
+		AssigneeUserID:       str("userId", 200), AssigneeEmail: str("email", 320),
+		TicketID: str("ticketId", 200),
 	}
 	c.UpdateTicket, _ = args["updateTicket"].(bool)
 	c.RemoveAssignee, _ = args["removeAssignee"].(bool)
-	c.GamebookID = clip(str("gamebookId"), 200)
+	c.GamebookID = str("gamebookId", 200)
 	if ids, ok := args["playbookIds"].([]any); ok {
 		var parts []string
 		for _, id := range ids {
@@ -251,13 +312,14 @@ func describeArgs(args map[string]any) (*AuditIncident, *AuditChange, bool) {
 				parts = append(parts, s)
 			}
 		}
-		c.Playbooks = clip(strings.Join(parts, ","), 2000)
+		c.Playbooks = auditText(strings.Join(parts, ","), 2000)
 	}
-	comment := str("comment")
+	comment, _ := args["comment"].(string)
 	if comment == "" {
-		comment = str("content")
+		comment, _ = args["content"].(string)
 	}
-	if comment != "" {
+	// As posted: the tools clean a comment so before attributing it.
+	if comment = strings.TrimSpace(schema.SafeText(comment)); comment != "" {
 		sum := sha256.Sum256([]byte(comment))
 		c.CommentLength, c.CommentSHA256 = len(comment), hex.EncodeToString(sum[:])
 		c.Comment = truncateUTF8(comment, maxAuditComment)
@@ -294,10 +356,7 @@ const maxAuditBatch = 100
 // batchOf lists a batch's incidents: from the structured result, which
 // says what came of each, else from the arguments ("incidents").
 func batchOf(args map[string]any, res *mcp.CallToolResult) []AuditIncident {
-	list, ok := args["incidents"].([]any)
-	if !ok {
-		return nil
-	}
+	list, _ := args["incidents"].([]any)
 	if res != nil && !res.IsError && res.StructuredContent != nil {
 		if raw, err := json.Marshal(res.StructuredContent); err == nil {
 			var v struct {
@@ -312,12 +371,15 @@ func batchOf(args map[string]any, res *mcp.CallToolResult) []AuditIncident {
 			}
 		}
 	}
+	if len(list) == 0 {
+		return nil
+	}
 	var out []AuditIncident
 	for _, item := range list[:min(len(list), maxAuditBatch)] {
 		m, _ := item.(map[string]any)
-		str := func(k string) string { s, _ := m[k].(string); return s }
-		out = append(out, AuditIncident{WorkspaceID: clip(str("workspaceId"), 200), Source: clip(str("source"), 50),
-			IncidentID: clip(str("incidentId"), 200), Result: clip(str("result"), 20), Reason: clip(str("reason"), 300)})
+		str := func(k string, n int) string { s, _ := m[k].(string); return auditText(s, n) }
+		out = append(out, AuditIncident{WorkspaceID: str("workspaceId", 200), Source: str("source", 50),
+			IncidentID: str("incidentId", 200), Result: str("result", 20), Reason: str("reason", 300)})
 	}
 	return out
 }
@@ -331,23 +393,6 @@ func resultText(res *mcp.CallToolResult) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// knownCode finds an API error code named in an error text (when the call
-// failed before or without an API answer the transport saw, e.g. a client
-// without the metrics transport).
-func knownCode(text string) string {
-	for _, c := range []string{
-		client.CodeValidation, client.CodeBadRequest, client.CodeNotFound, client.CodeInsufficientWorkspaceRole,
-		client.CodeUnauthorized, client.CodeInsufficientScope, client.CodeForbidden, client.CodeConflict,
-		client.CodeRateLimited, client.CodeServiceUnavailable, client.CodeBadGateway, client.CodeGatewayTimeout,
-		client.CodeInternal, client.CodeWorkspaceNotAllowed,
-	} {
-		if strings.Contains(text, c) {
-			return c
-		}
-	}
-	return ""
 }
 
 // truncateUTF8 cuts s to at most n bytes on a rune boundary.

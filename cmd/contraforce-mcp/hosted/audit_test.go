@@ -78,22 +78,24 @@ func TestAuditRecords(t *testing.T) {
 	callTool(t, srv, "refused", with(nil))
 	callTool(t, srv, "lost", with(map[string]any{"content": "hi"}))
 
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("%d records, want 4 (not the read):\n%s", len(lines), out.String())
+	recs := readAudit(t, out.String())
+	if len(recs) != 8 {
+		t.Fatalf("%d records, want 8 (a started and a finished record per write, none for the read):\n%s", len(recs), out.String())
 	}
 	if strings.Contains(out.String(), "cf_sa_must_not_appear") {
 		t.Error("an argument outside the audited fields reached the log")
 	}
-	var recs []AuditRecord
-	for _, l := range lines {
-		var r AuditRecord
-		if err := json.Unmarshal([]byte(l), &r); err != nil {
-			t.Fatal(err)
+	for i := 0; i < len(recs); i += 2 {
+		s, f := recs[i], recs[i+1]
+		if s.Event != EventToolCallStarted || f.Event != EventToolCall || s.CallID == "" || s.CallID != f.CallID || s.Outcome != "" ||
+			s.Tool != f.Tool || s.Tenant != f.Tenant || s.Incident == nil || *s.Incident != *f.Incident {
+			t.Errorf("records %d and %d are not a call's started and finished pair:\n%+v\n%+v", i, i+1, s, f)
 		}
-		recs = append(recs, r)
 	}
-	w, un, refused, lost := recs[0], recs[1], recs[2], recs[3]
+	if recs[0].CallID == recs[2].CallID {
+		t.Error("two calls share a callId")
+	}
+	w, un, refused, lost := recs[1], recs[3], recs[5], recs[7]
 	if w.Tool != "write" || w.Tenant != "acme" || w.Client == nil || w.Client.Name != "agent-x" || w.Outcome != "ok" ||
 		w.APIRequestID != "api-req-1" || !w.DryRun || w.Incident.IncidentID != "inc-1" ||
 		w.Change.Status != "Closed" || w.Change.Comment != "False alarm: CHG-7" || w.Change.ClassificationReason != "IncorrectAlertLogic" {
@@ -104,10 +106,29 @@ func TestAuditRecords(t *testing.T) {
 		len(un.Change.Comment) > maxAuditComment || !strings.HasPrefix(long, un.Change.Comment) || un.Change.AssigneeUserID != "u-1" {
 		t.Errorf("unannotated (a write) record: length %d, truncated %v, kept %d bytes", un.Change.CommentLength, un.Change.CommentTruncated, len(un.Change.Comment))
 	}
-	if refused.Outcome != "error" || refused.ErrorCode != client.CodeInsufficientScope || !strings.Contains(refused.Error, "needs incidents:write") {
+	if refused.Outcome != "error" || !strings.Contains(refused.Error, "needs incidents:write") {
 		t.Errorf("refused record: %+v", refused)
 	}
-	if lost.Outcome != "unknown" {
-		t.Errorf("lost record: %+v", lost)
+	// A handler that reports no typed outcome is judged by isError alone:
+	// the words "outcome unknown" in its text do not make it unknown.
+	if lost.Outcome != "error" {
+		t.Errorf("lost record (untyped): %+v", lost)
 	}
+}
+
+// readAudit parses audit lines.
+func readAudit(t *testing.T, out string) []AuditRecord {
+	t.Helper()
+	var recs []AuditRecord
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
+		var r AuditRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
 }

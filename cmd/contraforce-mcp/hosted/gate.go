@@ -122,6 +122,73 @@ func (s *Server) ownedSession(w http.ResponseWriter, p *principal, env envelope,
 	return nil, false
 }
 
+// reserve takes a session slot for p, ending the tenant's oldest idle
+// session when it is at a limit.
+func (s *Server) reserve(p *principal, tr Transport) (*reservation, error) {
+	res, evicted, err := s.reg.reserve(p, tr)
+	if evicted != nil {
+		s.log.Info("tenant at its session limit: ending its oldest idle MCP session", "tenant", evicted.tenant.Name,
+			"transport", evicted.transport, "session", evicted.id, "idle", s.now().Sub(time.Unix(0, evicted.lastActive.Load())).Round(time.Second))
+		s.reg.end(evicted)
+		if evicted.transport == TransportStreamable {
+			s.forgetStreamable(evicted)
+		}
+	}
+	return res, err
+}
+
+// forgetStreamable makes mcp-go drop its state of a session the registry
+// has ended, through mcp-go's own DELETE (its sweeper would keep it until
+// the idle TTL, and a tenant cycling sessions would grow it without bound).
+func (s *Server) forgetStreamable(sess *session) {
+	owner := &principal{tenant: sess.tenant, fingerprint: sess.fingerprint}
+	r, err := http.NewRequestWithContext(withPrincipal(context.Background(), owner), http.MethodDelete, "/mcp", nil)
+	if err != nil {
+		return
+	}
+	r.Header.Set(server.HeaderKeySessionID, sess.id)
+	s.streamable.ServeHTTP(discardResponse{header: http.Header{}}, r)
+}
+
+// discardResponse is the response writer of an internal request.
+type discardResponse struct{ header http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.header }
+func (d discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardResponse) WriteHeader(int)             {}
+
+// singleValued refuses a request that repeats a header or query parameter
+// the gate and mcp-go both read: each reads the first, but a proxy in
+// front may have read another.
+func (s *Server) singleValued(w http.ResponseWriter, r *http.Request) bool {
+	for _, h := range []string{server.HeaderKeySessionID, mcp.HeaderProtocolVersion} {
+		if len(r.Header.Values(h)) > 1 {
+			s.reject(w, envelope{}, http.StatusBadRequest, reasonBadRequest, "send the "+h+" header once", 0)
+			return false
+		}
+	}
+	if len(r.URL.Query()["sessionId"]) > 1 {
+		s.reject(w, envelope{}, http.StatusBadRequest, reasonBadRequest, "send the sessionId query parameter once", 0)
+		return false
+	}
+	return true
+}
+
+// readMessageBody reads the body and the gate's one reading of it; a body
+// that can be read two ways is refused here, before mcp-go sees it.
+func (s *Server) readMessageBody(w http.ResponseWriter, r *http.Request) (envelope, bool) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return envelope{}, false
+	}
+	env, err := readMessage(body)
+	if err != nil {
+		s.refuseMessage(w, env, err)
+		return envelope{}, false
+	}
+	return env, true
+}
+
 // serveSSE opens an SSE stream: the stream is the session, so its slot is
 // taken here and given back when the stream ends.
 func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +200,7 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := s.reg.reserve(p, TransportSSE)
+	res, err := s.reserve(p, TransportSSE)
 	if err != nil {
 		s.sessionLimit(w, envelope{}, err)
 		return
@@ -156,14 +223,15 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, ok := s.admit(w, r, envelope{})
+	if !ok || !s.singleValued(w, r) {
+		return
+	}
+	env, ok := s.readMessageBody(w, r)
 	if !ok {
 		return
 	}
-	body, ok := s.readBody(w, r)
-	if !ok {
-		return
-	}
-	env := parseEnvelope(body)
+	// mcp-go reads the session the same way (Query().Get("sessionId")),
+	// whatever the message's protocol era.
 	sess, ok := s.ownedSession(w, p, env, r.URL.Query().Get("sessionId"), TransportSSE)
 	if !ok || !s.scopeAllowed(w, p, env) || !s.rateLimit(w, p, env) {
 		return
@@ -201,24 +269,32 @@ func (s *Server) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// streamablePost admits one JSON-RPC message of streamable HTTP.
+// streamablePost admits one JSON-RPC message of streamable HTTP. A session
+// named by Mcp-Session-Id must be the caller's whatever the message's era
+// (mcp-go ignores the header of a 2026-07-28 message, but the gate's and
+// mcp-go's readings of the era must not be what keeps tenants apart); the
+// session id manager checks the same again on mcp-go's own reading.
 func (s *Server) streamablePost(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.admit(w, r, envelope{})
+	if !ok || !s.singleValued(w, r) {
+		return
+	}
+	env, ok := s.readMessageBody(w, r)
 	if !ok {
 		return
 	}
-	body, ok := s.readBody(w, r)
-	if !ok {
-		return
-	}
-	env := parseEnvelope(body)
 	ctx := withPrincipal(r.Context(), p)
-	id := r.Header.Get(server.HeaderKeySessionID)
-	switch {
-	case s.o.Stateless || env.modern(r):
-		// No protocol session: every request stands on its own token.
-	case env.Method == string(mcp.MethodInitialize):
-		res, err := s.reg.reserve(p, TransportStreamable)
+	if id := r.Header.Get(server.HeaderKeySessionID); id != "" && !s.o.Stateless {
+		sess, ok := s.ownedSession(w, p, env, id, TransportStreamable)
+		if !ok {
+			return
+		}
+		sess.touch(s.now())
+		sess.busy.Add(1)
+		defer sess.busy.Add(-1)
+	}
+	if !s.o.Stateless && !env.modern(r) && env.Method == string(mcp.MethodInitialize) {
+		res, err := s.reserve(p, TransportStreamable)
 		if err != nil {
 			s.sessionLimit(w, env, err)
 			return
@@ -230,10 +306,6 @@ func (s *Server) streamablePost(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 		ctx = context.WithValue(ctx, reservationKey, res)
-	case id != "":
-		if _, ok := s.ownedSession(w, p, env, id, TransportStreamable); !ok {
-			return
-		}
 	}
 	if !s.scopeAllowed(w, p, env) || !s.rateLimit(w, p, env) {
 		return
@@ -246,14 +318,15 @@ func (s *Server) streamablePost(w http.ResponseWriter, r *http.Request) {
 }
 
 // streamableSession serves GET (the session's stream) and DELETE (its end).
+// A session has one GET stream: a newer one replaces it.
 func (s *Server) streamableSession(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.admit(w, r, envelope{})
-	if !ok {
+	if !ok || !s.singleValued(w, r) {
 		return
 	}
 	ctx := withPrincipal(r.Context(), p)
-	if !s.o.Stateless && !(envelope{}).modern(r) {
-		id := r.Header.Get(server.HeaderKeySessionID)
+	id := r.Header.Get(server.HeaderKeySessionID)
+	if !s.o.Stateless && (id != "" || !(envelope{}).modern(r)) {
 		if id == "" {
 			s.reject(w, envelope{}, http.StatusBadRequest, reasonBadRequest,
 				"send the Mcp-Session-Id header the initialize response gave you", 0)
@@ -267,7 +340,9 @@ func (s *Server) streamableSession(w http.ResponseWriter, r *http.Request) {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
 			defer cancel()
-			defer sess.addStream(cancel)()
+			defer sess.setStream(cancel)()
+			// Idle time counts from the stream's end, for eviction.
+			defer sess.touch(s.now())
 			streamDeadlines(w)
 		}
 	}

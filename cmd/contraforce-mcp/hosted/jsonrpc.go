@@ -1,8 +1,8 @@
 package hosted
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -11,52 +11,22 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// envelope is what the gate needs to know of a JSON-RPC message before
-// mcp-go sees it: its method, whether it expects an answer, the tool it calls
-// and the protocol version it declares.
+// envelope is what the gate knows of a JSON-RPC message before mcp-go
+// sees it (readMessage reads it): its method, its id, whether it is a
+// client's response, and the protocol version it declares.
 type envelope struct {
-	// object reports whether the body is one JSON object (a message).
+	// object reports whether the body was read as one message.
 	object bool
 	Method string
 	// ID is the request id, raw; empty for a notification or no message.
 	ID json.RawMessage
-	// response: a message with an id, a result or error, and no method.
+	// response: a client's answer to a server request (an id, a result or
+	// an error, no method).
 	response bool
-	// Tool is params.name of a tools/call.
-	Tool string
 	// Version is the protocol version in params._meta (2026-07-28 and later).
 	Version string
-}
-
-// parseEnvelope reads the envelope of a JSON-RPC body; anything that is not
-// one JSON object gives a zero envelope, and mcp-go answers it.
-func parseEnvelope(body []byte) envelope {
-	var m struct {
-		Method string          `json:"method"`
-		ID     json.RawMessage `json:"id"`
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"error"`
-		Params struct {
-			Name string         `json:"name"`
-			Meta map[string]any `json:"_meta"`
-		} `json:"params"`
-	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &m) != nil {
-		return envelope{}
-	}
-	env := envelope{object: true, Method: m.Method}
-	if len(m.ID) > 0 && string(m.ID) != "null" {
-		env.ID = m.ID
-	}
-	env.response = m.Method == "" && env.ID != nil && (m.Result != nil || m.Error != nil)
-	if m.Method == string(mcp.MethodToolsCall) {
-		env.Tool = m.Params.Name
-	}
-	if v, ok := m.Params.Meta[mcp.MetaKeyProtocolVersion].(string); ok {
-		env.Version = v
-	}
-	return env
+	// Tool is params.name of a tools/call.
+	Tool string
 }
 
 // isRequest reports whether the message expects a response.
@@ -81,6 +51,7 @@ const (
 	reasonRateLimited     = "rate_limited"
 	reasonShuttingDown    = "shutting_down"
 	reasonBadRequest      = "bad_request"
+	reasonBadMessage      = "bad_message"
 	reasonNotFound        = "not_found"
 	reasonMethod          = "method_not_allowed"
 )
@@ -88,6 +59,33 @@ const (
 // jsonRPCServerError is the JSON-RPC code of a refusal by the gate (the
 // implementation-defined server error range).
 const jsonRPCServerError = -32000
+
+// refuseMessage answers a message the gate will not pass to mcp-go: 400
+// with a JSON-RPC error (the id when it was read unambiguously, else null).
+func (s *Server) refuseMessage(w http.ResponseWriter, env envelope, err error) {
+	code, msg := codeInvalidRequest, err.Error()
+	var me *messageError
+	if errors.As(err, &me) {
+		code = me.code
+	}
+	id := env.ID
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	s.metrics.rejected.add(1, reasonBadMessage)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusBadRequest)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{
+		"jsonrpc": "2.0", "id": id,
+		"error": map[string]any{"code": code, "message": "refused: " + msg,
+			"data": map[string]any{"reason": reasonBadMessage, "httpStatus": http.StatusBadRequest}},
+	})
+}
 
 // writeError answers a refused request with a JSON body a person or an
 // agent can act on. A JSON-RPC request gets a JSON-RPC error with its id (so

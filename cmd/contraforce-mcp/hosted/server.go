@@ -75,6 +75,11 @@ type Options struct {
 
 	// Metrics receive the server's metrics; nil creates them.
 	Metrics *Metrics
+	// MetricsListener, when set, serves GET /metrics (and nothing else)
+	// while Serve runs; nil serves no metrics. The MCP listener never
+	// serves /metrics: whatever publishes it (an ingress routing "/")
+	// would publish the tenants' names and traffic with it.
+	MetricsListener net.Listener
 	// Logger logs to the operator; nil discards.
 	Logger *slog.Logger
 }
@@ -191,7 +196,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if o.Passthrough {
-		s.pass = newPassthrough(o.API)
+		if s.pass, err = newPassthrough(o.API); err != nil {
+			return nil, err
+		}
 	}
 	s.reg = newRegistry(o.MaxSessions, o.MaxSessionsPerTenant, s.now, s.log, &s.inflight)
 	s.hardStop, s.stopHard = context.WithCancel(context.Background())
@@ -261,8 +268,9 @@ func (s *Server) sweepIdle(ttl time.Duration) {
 	}
 }
 
-// routes is the server's one mux: MCP transports behind the gate, health
-// and metrics beside them, all behind the Host/Origin check.
+// routes is the MCP listener's mux: MCP transports behind the gate, health
+// beside them, all behind the Host/Origin check. Metrics are not here (see
+// metricsRoutes).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/sse", s.outer("/sse", http.HandlerFunc(s.serveSSE)))
@@ -270,7 +278,6 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/mcp", s.outer("/mcp", http.HandlerFunc(s.serveStreamable)))
 	mux.Handle("/healthz", s.outer("/healthz", http.HandlerFunc(s.serveHealth)))
 	mux.Handle("/readyz", s.outer("/readyz", http.HandlerFunc(s.serveReady)))
-	mux.Handle("/metrics", s.outer("/metrics", s.metrics))
 	s.mountMetadata(mux)
 	mux.Handle("/", s.outer("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, envelope{}, http.StatusNotFound, reasonNotFound,
@@ -290,5 +297,47 @@ func (s *Server) httpServer() *http.Server {
 		IdleTimeout:       s.o.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// metricsRoutes is the metrics listener's mux: /metrics behind the same
+// Host/Origin check (a browser page must not read it by DNS rebinding), and
+// 404 for anything else.
+func (s *Server) metricsRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", s.outer("/metrics", s.metrics))
+	mux.Handle("/", s.outer("other", http.NotFoundHandler()))
+	return mux
+}
+
+// MetricsAddr is the address metrics are served on, or nil when they are not.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.o.MetricsListener == nil {
+		return nil
+	}
+	return s.o.MetricsListener.Addr()
+}
+
+// serveMetrics serves the metrics listener, if any, until stop is called
+// (at the end of Serve: metrics stay readable while the server drains).
+func (s *Server) serveMetrics() (stop func()) {
+	if s.o.MetricsListener == nil {
+		return func() {}
+	}
+	hs := &http.Server{
+		Handler: s.metricsRoutes(), ReadHeaderTimeout: s.o.ReadHeaderTimeout, ReadTimeout: s.o.ReadTimeout,
+		IdleTimeout: s.o.IdleTimeout, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(s.o.MetricsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("the metrics listener stopped", "err", err)
+		}
+	}()
+	return func() {
+		_ = hs.Close()
+		<-done
 	}
 }

@@ -35,11 +35,16 @@ type session struct {
 	// pending counts SSE requests accepted but not yet answered on the
 	// stream; a graceful shutdown waits for them.
 	pending atomic.Int64
+	// busy counts the session's streamable POSTs in progress.
+	busy atomic.Int64
 
-	mu      sync.Mutex
-	streams map[int]context.CancelFunc // open GET streams of the session
-	nextID  int
-	ended   bool
+	mu sync.Mutex
+	// stream cancels the session's open stream (the SSE stream, or the
+	// streamable GET stream); streamID tells a replaced stream's removal
+	// from the current one's.
+	stream   context.CancelFunc
+	streamID int
+	ended    bool
 }
 
 // owns reports whether p may use the session: same tenant and, in
@@ -50,29 +55,41 @@ func (s *session) owns(p *principal) bool {
 
 func (s *session) touch(now time.Time) { s.lastActive.Store(now.UnixNano()) }
 
-// addStream registers a GET stream's cancel; the returned func removes it.
-// A stream of an ended session is cancelled at once.
-func (s *session) addStream(cancel context.CancelFunc) func() {
+// setStream makes cancel the session's one stream, cancelling the stream it
+// replaces: a client reconnecting its GET stream gets the new one, and a
+// session cannot hold more than one. A stream of an ended session is
+// cancelled at once. The returned func removes the stream.
+func (s *session) setStream(cancel context.CancelFunc) func() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
 		cancel()
 		return func() {}
 	}
-	if s.streams == nil {
-		s.streams = map[int]context.CancelFunc{}
+	if s.stream != nil {
+		s.stream()
 	}
-	id := s.nextID
-	s.nextID++
-	s.streams[id] = cancel
+	s.streamID++
+	id := s.streamID
+	s.stream = cancel
 	return func() {
 		s.mu.Lock()
-		delete(s.streams, id)
+		if s.streamID == id {
+			s.stream = nil
+		}
 		s.mu.Unlock()
 	}
 }
 
-// end cancels the session's streams; it reports false if it had ended.
+// idle reports whether nothing of the session is running: no request, no
+// open stream. Only an idle session may be evicted.
+func (s *session) idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.ended && s.stream == nil && s.busy.Load() == 0 && s.pending.Load() == 0
+}
+
+// end cancels the session's stream; it reports false if it had ended.
 func (s *session) end() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -80,10 +97,10 @@ func (s *session) end() bool {
 		return false
 	}
 	s.ended = true
-	for _, cancel := range s.streams {
-		cancel()
+	if s.stream != nil {
+		s.stream()
+		s.stream = nil
 	}
-	s.streams = nil
 	return true
 }
 
@@ -130,23 +147,46 @@ func newRegistry(maxTotal, maxPerTenant int, now func() time.Time, log *slog.Log
 	}
 }
 
-// reserve takes a slot for a new session of p's tenant.
-func (g *registry) reserve(p *principal, tr Transport) (*reservation, error) {
+// reserve takes a slot for a new session of p's tenant. At a limit, the
+// tenant's oldest idle session gives up its slot: it is returned, removed
+// from the registry, for the caller to end (outside the lock). Only with
+// none idle is the reservation refused: a client that never ends its
+// sessions (mcp-go's own streamable client sends its DELETE without the
+// bearer token) must not lock its tenant out until the idle TTL.
+func (g *registry) reserve(p *principal, tr Transport) (res *reservation, evicted *session, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	name := p.tenant.Name
-	if g.maxTotal > 0 && g.total >= g.maxTotal {
-		return nil, &limitError{reasonSessionLimit, fmt.Sprintf(
-			"this server has %d open MCP sessions, its limit; retry later or connect to another instance", g.total)}
-	}
-	if g.maxPerTenant > 0 && g.perTenant[name] >= g.maxPerTenant {
-		return nil, &limitError{reasonTenantSessions, fmt.Sprintf(
-			"tenant %q has %d open MCP sessions, its limit; close unused sessions (or let them expire) and retry", name, g.perTenant[name])}
+	full := g.maxTotal > 0 && g.total >= g.maxTotal
+	tenantFull := g.maxPerTenant > 0 && g.perTenant[name] >= g.maxPerTenant
+	if full || tenantFull {
+		if evicted = g.oldestIdle(p.tenant); evicted == nil {
+			if full {
+				return nil, nil, &limitError{reasonSessionLimit, fmt.Sprintf(
+					"this server has %d open MCP sessions, its limit; retry later or connect to another instance", g.total)}
+			}
+			return nil, nil, &limitError{reasonTenantSessions, fmt.Sprintf(
+				"tenant %q has %d open MCP sessions, its limit, and every one is in use (a request running or a stream open); close one and retry", name, g.perTenant[name])}
+		}
+		delete(g.byID, evicted.id)
+		g.free(name, evicted.transport)
 	}
 	g.total++
 	g.perTenant[name]++
 	g.open[tr]++
-	return &reservation{p: p, transport: tr}, nil
+	return &reservation{p: p, transport: tr}, evicted, nil
+}
+
+// oldestIdle is the tenant's idle session whose client was silent longest,
+// or nil; g.mu is held.
+func (g *registry) oldestIdle(t *Tenant) *session {
+	var oldest *session
+	for _, s := range g.byID {
+		if s.tenant == t && s.idle() && (oldest == nil || s.lastActive.Load() < oldest.lastActive.Load()) {
+			oldest = s
+		}
+	}
+	return oldest
 }
 
 // bind creates the session of a reservation under a new id.
@@ -154,7 +194,7 @@ func (g *registry) bind(res *reservation) *session {
 	s := &session{id: newSessionID(), transport: res.transport, tenant: res.p.tenant, fingerprint: res.p.fingerprint}
 	s.touch(g.now())
 	if res.streamCancel != nil {
-		s.addStream(res.streamCancel)
+		s.setStream(res.streamCancel)
 	}
 	g.mu.Lock()
 	g.byID[s.id] = s
@@ -188,7 +228,15 @@ func (g *registry) remove(id string) {
 		g.free(s.tenant.Name, s.transport)
 	}
 	g.mu.Unlock()
-	if ok && s.end() {
+	if ok {
+		g.end(s)
+	}
+}
+
+// end ends a session taken out of the registry: its stream closes and its
+// pending answers are given back.
+func (g *registry) end(s *session) {
+	if s.end() {
 		if n := s.pending.Swap(0); n > 0 {
 			g.inflight.Add(-n)
 		}
@@ -263,13 +311,18 @@ func (g *registry) sseSessionID(ctx context.Context, _ *http.Request) (string, e
 }
 
 // ResolveSessionIdManager makes the registry mcp-go's session id manager of
-// the streamable HTTP transport: ids are generated for the request's
-// reservation, and only live ids of this process validate. r is nil when
-// mcp-go's idle sweeper asks.
+// the streamable HTTP transport: mcp-go reads the session id of a request
+// itself and asks this manager about exactly that id, so the checks here
+// hold for whatever mcp-go acts on. Ids are generated only for the
+// request's reservation; an id validates only for a live streamable session
+// of the caller's tenant (a client's result to a server request included).
+// r is nil when mcp-go's idle sweeper or shutdown asks.
 func (g *registry) ResolveSessionIdManager(r *http.Request) server.SessionIdManager {
 	m := &streamableIDs{g: g}
 	if r != nil {
 		m.res, _ = r.Context().Value(reservationKey).(*reservation)
+		m.caller = principalFrom(r.Context())
+		m.request = true
 	}
 	return m
 }
@@ -278,30 +331,44 @@ func (g *registry) ResolveSessionIdManager(r *http.Request) server.SessionIdMana
 type streamableIDs struct {
 	g   *registry
 	res *reservation
+	// request: asked for an HTTP request of caller (nil: not admitted).
+	request bool
+	caller  *principal
 }
 
 var errUnknownSession = errors.New("unknown or expired session")
 
-// Generate binds the initialize request's reservation. Without one (the gate
-// reserves for every initialize) it returns an id that never validates.
+// Generate binds the initialize request's reservation. Without one it
+// returns "": mcp-go then creates no session (as with its stateless
+// manager), so no session exists that was not counted.
 func (m *streamableIDs) Generate() string {
-	if m.res == nil {
-		m.g.log.Error("streamable session id requested without a reservation; the session will not validate")
-		return newSessionID()
+	if m.res == nil || m.res.bound() {
+		m.g.log.Error("streamable session id requested without a reservation: no session created")
+		return ""
 	}
 	return m.g.bind(m.res).id
 }
 
-// Validate accepts only live streamable sessions of this process.
+// Validate accepts only live streamable sessions of this process, and for
+// a request only the caller's own.
 func (m *streamableIDs) Validate(id string) (bool, error) {
-	if s := m.g.lookup(id); s != nil && s.transport == TransportStreamable {
-		return false, nil
+	s := m.g.lookup(id)
+	if s == nil || s.transport != TransportStreamable {
+		return false, errUnknownSession
 	}
-	return false, errUnknownSession
+	if m.request && (m.caller == nil || !s.owns(m.caller)) {
+		m.g.log.Warn("MCP session named by another tenant's request: refused", "session", id, "owner", s.tenant.Name)
+		return false, errUnknownSession
+	}
+	return false, nil
 }
 
-// Terminate ends the session (DELETE, idle sweep, shutdown).
+// Terminate ends the session (DELETE, idle sweep, shutdown, eviction); a
+// request may end only its caller's session.
 func (m *streamableIDs) Terminate(id string) (bool, error) {
+	if s := m.g.lookup(id); s != nil && m.request && (m.caller == nil || !s.owns(m.caller)) {
+		return true, nil // not allowed: mcp-go keeps the session
+	}
 	m.g.remove(id)
 	return false, nil
 }

@@ -53,6 +53,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("hosted: Mount the MCP server before Serve")
 	}
 	defer s.close()
+	defer s.serveMetrics()()
 	hs := s.httpServer()
 	served := make(chan error, 1)
 	go func() {
