@@ -94,6 +94,7 @@ const bulkReads = 8
 // BulkUpdate is the bulk_update tool.
 func BulkUpdate(d Deps) Tool {
 	return newTool(spec[BulkUpdateInput, BulkUpdateOutput]{
+		deps:  d,
 		name:  "bulk_update",
 		title: "Bulk update incidents",
 		description: "One change (status, assignee, verdict, comment) for up to 50 incidents, each checked as update_status " +

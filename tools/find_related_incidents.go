@@ -113,6 +113,7 @@ const (
 // FindRelatedIncidents is the find_related_incidents tool.
 func FindRelatedIncidents(d Deps) Tool {
 	return newTool(spec[FindRelatedInput, FindRelatedOutput]{
+		deps:  d,
 		name:  "find_related_incidents",
 		title: "Find related incidents",
 		description: "Other incidents of the workspace where the same user, host, IP, file or URL appears, with status " +

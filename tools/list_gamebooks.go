@@ -56,6 +56,7 @@ const historyRows = 10
 // ListGamebooks is the list_gamebooks tool.
 func ListGamebooks(d Deps) Tool {
 	return newTool(spec[ListGamebooksInput, ListGamebooksOutput]{
+		deps:  d,
 		name:  "list_gamebooks",
 		title: "List gamebooks",
 		description: "Response gamebooks ContraForce proposes for an incident, each action with the entity it acts on, " +

@@ -37,6 +37,7 @@ const maxUserRows = 100
 // ListUsers is the list_users tool: who an incident can be assigned to.
 func ListUsers(d Deps) Tool {
 	return newTool(spec[ListUsersInput, ListUsersOutput]{
+		deps:        d,
 		name:        "list_users",
 		title:       "List users",
 		description: "Active users who can be assigned incidents, with their user id, email and role; workspaceId lists those with a role on the incident's workspace.",

@@ -53,6 +53,7 @@ type PlannedAction struct {
 // RunGamebook is the run_gamebook tool: a response action, with the human in the loop.
 func RunGamebook(d Deps) Tool {
 	return newTool(spec[RunGamebookInput, RunGamebookOutput]{
+		deps:  d,
 		name:  "run_gamebook",
 		title: "Run gamebook",
 		description: "Run a proposed gamebook's actions (isolate a host, disable an account…) on the incident's entities. " +

@@ -35,6 +35,7 @@ type WorkspaceAccess struct {
 // Whoami is the whoami tool: who the server acts as, and where it may write.
 func Whoami(d Deps) Tool {
 	return newTool(spec[WhoamiInput, WhoamiOutput]{
+		deps:  d,
 		name:  "whoami",
 		title: "Who am I",
 		description: "The service account this server acts as and, per workspace, its role and whether this server " +

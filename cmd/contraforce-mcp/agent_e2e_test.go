@@ -255,6 +255,9 @@ func TestAgentToolsOverTransports(t *testing.T) {
 			}
 		case r.Tool == "run_gamebook" && r.DryRun:
 			dryRuns++
+			if r.Outcome != string(tools.OutcomeDryRun) {
+				t.Errorf("a dry run audited as %q", r.Outcome)
+			}
 		case r.Tool == "run_gamebook" && r.Outcome == "ok":
 			runs++
 			if r.Change == nil || r.Change.GamebookID == "" || r.Change.GamebookRunID == "" || r.Incident == nil || r.APIRequestID == "" {
