@@ -19,11 +19,12 @@ import (
 )
 
 // toolsListCeiling bounds the average bytes per tool of tools/list, output
-// schemas included, with every tool offered. The performance issue's target
-// is 1,500 B; the five original tools alone average about 2,270 B, so the
-// target needs them trimmed too. The ceiling stops the list from growing
-// unnoticed: a tool that adds bytes must move it, in review.
-const toolsListCeiling = 2150
+// schemas included, with every tool offered: the measured value (22,555 B
+// for 11 tools). The performance issue's target is 1,500 B; the five
+// original tools alone average about 2,300 B, so the target needs them
+// trimmed too. The ceiling stops the list from growing unnoticed: a tool
+// that adds bytes must move it, in review.
+const toolsListCeiling = 2050
 
 // TestToolsListSize measures tools/list as a client reads it (the JSON-RPC
 // result), every tool offered, and prints the bytes per tool.
