@@ -93,6 +93,9 @@ const bulkReads = 8
 
 // BulkUpdate is the bulk_update tool.
 func BulkUpdate(d Deps) Tool {
+	if d.Confirmations == nil {
+		d.Confirmations = NewConfirmations(ConfirmationOptions{})
+	}
 	return newTool(spec[BulkUpdateInput, BulkUpdateOutput]{
 		deps:  d,
 		name:  "bulk_update",
@@ -201,8 +204,10 @@ func bulkUpdate(ctx context.Context, d Deps, in BulkUpdateInput) (BulkUpdateOutp
 	if policy == "" {
 		policy = ConfirmAuto
 	}
-	if err := askHuman(ctx, policy, bulkQuestion(in, out), "Nothing updated",
-		"The user can make the change in the ContraForce portal, or the agent can change the incidents one by one."); err != nil {
+	look := fmt.Sprintf("call get_incident on each of the batch's %d incidents to see its state", len(items))
+	ok, err := askHuman(ctx, d, policy, question{text: bulkQuestion(in, out), change: bulkChange(items), look: look}, "Nothing updated",
+		"The user can make the change in the ContraForce portal, or the agent can change the incidents one by one.")
+	if err != nil {
 		return out, err
 	}
 	body := client.BulkUpdateRequest{}
@@ -216,18 +221,32 @@ func bulkUpdate(ctx context.Context, d Deps, in BulkUpdateInput) (BulkUpdateOutp
 		body.Items = append(body.Items, bi)
 	}
 	res, meta, err := sess.Client.BulkUpdate(ctx, body)
+	ok.settle(err)
 	switch {
 	case errors.Is(err, client.ErrOutcomeUnknown):
 		for _, it := range items {
 			d.changed(ctx, it.ref)
 		}
-		return out, &unknownOutcome{cause: err, look: fmt.Sprintf("call get_incident on each of the batch's %d incidents to see its state", len(items))}
+		return out, &unknownOutcome{cause: err, look: look}
 	case err != nil:
 		return out, fmt.Errorf("nothing was updated: %w", err)
 	}
 	out.RequestID = meta.RequestID
 	settle(ctx, d, sess.Client, items, res, &out)
 	return out, nil
+}
+
+// bulkChange names a batch for a later call that carries its confirmation again.
+func bulkChange(items []*bulkItem) string {
+	ids := make([]string, 0, min(len(items), 5))
+	for _, it := range items[:min(len(items), 5)] {
+		ids = append(ids, oneLine(it.ref.IncidentID, 100))
+	}
+	more := ""
+	if len(items) > len(ids) {
+		more = fmt.Sprintf(" and %d more", len(items)-len(ids))
+	}
+	return fmt.Sprintf("the batch of %d incidents (%s%s)", len(items), strings.Join(ids, ", "), more)
 }
 
 // resolveUser finds the active user a userId or email names (both must

@@ -52,6 +52,9 @@ type PlannedAction struct {
 
 // RunGamebook is the run_gamebook tool: a response action, with the human in the loop.
 func RunGamebook(d Deps) Tool {
+	if d.Confirmations == nil {
+		d.Confirmations = NewConfirmations(ConfirmationOptions{})
+	}
 	return newTool(spec[RunGamebookInput, RunGamebookOutput]{
 		deps:  d,
 		name:  "run_gamebook",
@@ -108,16 +111,19 @@ func runGamebook(ctx context.Context, d Deps, in RunGamebookInput) (RunGamebookO
 	if in.DryRun {
 		return out, nil
 	}
-	err = askHuman(ctx, ConfirmAlways, runQuestion(ref, detail.Incident, out), "Not run",
-		"Show the user the plan (dryRun); they can run the gamebook in the ContraForce portal.")
+	look := "call list_gamebooks for this incident to see whether it ran"
+	ok, err := askHuman(ctx, d, ConfirmAlways, question{text: runQuestion(ref, detail.Incident, out),
+		change: fmt.Sprintf("gamebook %s for %s incident %s", oneLine(gb.ID, 100), ref.Source, out.IncidentID), look: look},
+		"Not run", "Show the user the plan (dryRun); they can run the gamebook in the ContraForce portal.")
 	if err != nil {
 		return out, err
 	}
 	res, meta, err := sess.Client.SubmitGamebook(ctx, ref, req)
+	ok.settle(err)
 	out.RequestID = meta.RequestID
 	switch {
 	case errors.Is(err, client.ErrOutcomeUnknown):
-		return out, &unknownOutcome{cause: err, look: "call list_gamebooks for this incident to see whether it ran"}
+		return out, &unknownOutcome{cause: err, look: look}
 	case err != nil:
 		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	default:

@@ -57,6 +57,10 @@ type Deps struct {
 	// Cursors keeps list_incidents' positions; nil gives the tool a store
 	// of its own (share one to let the shift hand-off issue cursors).
 	Cursors *Cursors
+	// Confirmations keeps the tickets that make a confirmation answered in
+	// a later call (protocol 2026-07-28) send its change once; nil gives
+	// each tool that asks a store of its own.
+	Confirmations *Confirmations
 }
 
 // api returns the session's API client.

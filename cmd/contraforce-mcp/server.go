@@ -62,7 +62,8 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 	// shift hand-off gives to continue its lists.
 	cursors := tools.NewCursors(tools.CursorOptions{})
 	s := newSurface(surfaceDeps{
-		Tools:     tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose, Cursors: cursors},
+		Tools: tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose, Cursors: cursors,
+			Confirmations: tools.NewConfirmations(tools.ConfirmationOptions{})},
 		Resources: resources.Deps{Client: apiClient},
 		Prompts:   prompts.Deps{Client: apiClient, ListCursor: cursors.ListCursor},
 	})
