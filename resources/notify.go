@@ -30,9 +30,14 @@ import (
 // to a guessed URI: with NotifierOptions.Tenant set, a change is delivered
 // only to sessions whose subscribe request had the same tenant as the
 // request that made the change.
+//
+// Several replicas of a hosted server share changes through
+// NotifierOptions.Publish (a change made here, for the other replicas) and
+// Deliver (a change made by another replica, for the sessions here).
 type Notifier struct {
-	tenant func(ctx context.Context) string
-	log    *slog.Logger
+	tenant  func(ctx context.Context) string
+	publish func(tenant string, ref client.IncidentRef)
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	legacy map[string]*subscriber                          // by session id
@@ -45,6 +50,11 @@ type NotifierOptions struct {
 	// change is delivered only to subscribers of the same tenant. Nil means
 	// a single-tenant server (stdio, or one credential for everyone).
 	Tenant func(ctx context.Context) string
+	// Publish, when set, is told of every change after the local
+	// deliveries, with the tenant of the request that made it: a hosted
+	// server passes it on to its other replicas, which Deliver it. It must
+	// not block.
+	Publish func(tenant string, ref client.IncidentRef)
 	// Logger receives debug logs of deliveries and dropped notifications,
 	// and a warning when a session exceeds the subscription bound; nil
 	// discards them.
@@ -82,7 +92,7 @@ func NewNotifier(opts NotifierOptions) *Notifier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{tenant: opts.Tenant, log: log,
+	return &Notifier{tenant: opts.Tenant, publish: opts.Publish, log: log,
 		legacy: make(map[string]*subscriber), listen: make(map[*mcp.SubscriptionsListenRequest]*subscriber)}
 }
 
@@ -213,9 +223,19 @@ type delivery struct {
 // closing comment, an assignment's activity entry) and of the same tenant
 // as ctx. The evidence resource is not notified: no tool changes evidence.
 // It never blocks: a session whose notification queue is full misses the
-// notification (logged at debug level).
+// notification (logged at debug level). Publish, if set, is told last.
 func (n *Notifier) Changed(ctx context.Context, ref client.IncidentRef) {
 	tenant := n.tenantOf(ctx)
+	n.Deliver(tenant, ref)
+	if n.publish != nil {
+		n.publish(tenant, ref)
+	}
+}
+
+// Deliver notifies this server's sessions of tenant subscribed to the
+// incident (as Changed does) of a change made elsewhere: through another
+// replica of a hosted server. It never blocks.
+func (n *Notifier) Deliver(tenant string, ref client.IncidentRef) {
 	var out []delivery
 	n.mu.Lock()
 	collect := func(sub *subscriber, direct bool) {

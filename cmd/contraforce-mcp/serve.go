@@ -72,6 +72,8 @@ type serveConfig struct {
 	AuditLog             string
 	TLSCert, TLSKey      string
 	OAuth                oauthConfig
+	// Redis is the URL of the Redis the replicas share ("" : none).
+	Redis string
 }
 
 // runServe runs the serve command until ctx ends (SIGTERM, SIGINT).
@@ -102,7 +104,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	log.Info("contraforce-mcp serving MCP over HTTP", "version", client.Version, "streamable", base+"/mcp", "sse", base+"/sse",
 		"metrics", metricsURL, "api", inst.api, "tenants", inst.tenants, "demo", sc.Demo, "passthrough", sc.Passthrough, "stateless", sc.Stateless,
-		"oauth_resource", sc.OAuth.Resource)
+		"oauth_resource", sc.OAuth.Resource, "redis", sc.Redis != "")
 	if inst.token != "" || sc.InsecureNoAuth {
 		fmt.Fprint(stderr, connectHintHTTP(base, inst.token, sc.Passthrough))
 	}
@@ -174,7 +176,7 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 		SessionIdleTTL: orNever(sc.SessionIdleTTL), Stateless: sc.Stateless, KeepAlive: sc.KeepAlive,
 		ReadTimeout: sc.ReadTimeout, WriteTimeout: sc.WriteTimeout, IdleTimeout: sc.IdleTimeout, ShutdownTimeout: sc.ShutdownTimeout,
 		TLSCertFile: sc.TLSCert, TLSKeyFile: sc.TLSKey, Metrics: metrics, MetricsListener: metricsLn, Logger: log,
-		OAuth: sc.OAuth.options(),
+		OAuth: sc.OAuth.options(), RedisURL: sc.Redis,
 	})
 	if err != nil {
 		return fail(err)
@@ -187,6 +189,7 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 	srv, surf := newMCPServer(serverDeps{
 		Session: hosted.SessionFrom, Logger: log, ConfirmClose: sc.ConfirmClose,
 		ToolMiddleware: append([]server.ToolHandlerMiddleware{h.ToolMiddleware()}, audit...),
+		Publish:        h.PublishChange, Receive: h.OnRemoteChange,
 	})
 	h.SetToolAccess(toolAccess(surf))
 	h.Mount(srv)

@@ -39,6 +39,8 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fe.duration(&sc.WriteTimeout, "write-timeout", "WRITE_TIMEOUT", 3*time.Minute, "time to answer a request, a tool call included (streams have no limit)")
 	fe.duration(&sc.IdleTimeout, "idle-timeout", "IDLE_TIMEOUT", 2*time.Minute, "keep-alive connection idle time")
 	fe.duration(&sc.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", hosted.DefaultShutdownTimeout, "on SIGTERM, time for in-flight calls to finish")
+	// Not through fe.str: the URL may hold a password, which --help would print as the default.
+	redisURL := fs.String("redis", "", "share each tenant's rate limit and session count, and incident changes for subscribers, with the other replicas through this Redis (redis://[:password@]host:port[/db], rediss:// for TLS; the environment keeps a password out of ps); without it, or while it does not answer, each replica works alone (env "+envPrefix+"REDIS)")
 	fe.str(&sc.TLSCert, "tls-cert", "TLS_CERT", "", "serve HTTPS with this certificate file (with --tls-key)")
 	fe.str(&sc.TLSKey, "tls-key", "TLS_KEY", "", "the TLS key file")
 	audit := auditFlag(fs, getenv, "stderr")
@@ -50,6 +52,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	sc.TokenSHA256, sc.AllowedHosts = splitList(*tokens), splitList(*hosts)
 	sc.AllowedOrigins, sc.CORSOrigins = splitList(*origins), splitList(*cors)
 	sc.TenantsJSON, sc.AuditLog = getenv(envPrefix+"TENANTS"), *audit
+	if sc.Redis = *redisURL; sc.Redis == "" {
+		sc.Redis = getenv(envPrefix + "REDIS")
+	}
 	var err error
 	if sc.MaxBody, err = parseBytes(*maxBody); err != nil {
 		errs = append(errs, err)

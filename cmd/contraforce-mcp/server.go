@@ -30,6 +30,12 @@ type serverDeps struct {
 	// ToolMiddleware wrap every tool call, outermost first: the hosted
 	// server's metrics and shutdown handling, the audit log.
 	ToolMiddleware []server.ToolHandlerMiddleware
+	// Publish and Receive, when set, share incident changes with the other
+	// replicas of a hosted server (--redis): Publish is told of each change
+	// made here, and Receive is given the function that delivers the
+	// others' changes to this server's subscribers.
+	Publish func(tenant string, ref client.IncidentRef)
+	Receive func(deliver func(tenant string, ref client.IncidentRef))
 }
 
 // newMCPServer builds the MCP server from the one list. Tools a session's
@@ -50,7 +56,8 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 		return sess.Client, nil
 	}
 	notifier := resources.NewNotifier(resources.NotifierOptions{
-		Logger: d.Logger,
+		Logger:  d.Logger,
+		Publish: d.Publish,
 		Tenant: func(ctx context.Context) string {
 			if sess, err := d.Session(ctx); err == nil {
 				return sess.Tenant
@@ -58,6 +65,9 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 			return ""
 		},
 	})
+	if d.Receive != nil {
+		d.Receive(notifier.Deliver)
+	}
 	// One store of list positions: list_incidents' cursors, and those the
 	// shift hand-off gives to continue its lists.
 	cursors := tools.NewCursors(tools.CursorOptions{})

@@ -104,6 +104,13 @@
 //     JSON-RPC error carrying the request's id, before any tool runs (not a
 //     tool result with isError: nothing was attempted, and HTTP clients and
 //     gateways know what to do with a 429). Other methods are not limited.
+//   - Several replicas (Options.RedisURL, --redis). The tenant's rate bucket
+//     and session count live in Redis, shared by the replicas, and incident
+//     changes cross to every replica's subscribers on per-tenant channels
+//     (redis.go). The session count stays fail-closed: a lease in Redis is
+//     taken before the session exists. A Redis that does not answer costs
+//     no request: the replica falls back to its own bucket, count and
+//     subscribers until it answers again.
 //   - Idle sessions. SSE: this package's sweeper ends a session whose client
 //     sent no message for SessionIdleTTL (it closes the stream). Streamable
 //     HTTP: mcp-go's sweeper (WithSessionIdleTTL) ends it through the

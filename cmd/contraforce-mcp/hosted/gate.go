@@ -123,18 +123,31 @@ func (s *Server) ownedSession(w http.ResponseWriter, p *principal, env envelope,
 }
 
 // reserve takes a session slot for p, ending the tenant's oldest idle
-// session when it is at a limit.
+// session when it is at a limit; with --redis the tenant's limit counts
+// the sessions of every replica (registry.share).
 func (s *Server) reserve(p *principal, tr Transport) (*reservation, error) {
 	res, evicted, err := s.reg.reserve(p, tr)
 	if evicted != nil {
-		s.log.Info("tenant at its session limit: ending its oldest idle MCP session", "tenant", evicted.tenant.Name,
-			"transport", evicted.transport, "session", evicted.id, "idle", s.now().Sub(time.Unix(0, evicted.lastActive.Load())).Round(time.Second))
-		s.reg.end(evicted)
-		if evicted.transport == TransportStreamable {
-			s.forgetStreamable(evicted)
-		}
+		s.evicted(evicted)
 	}
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reg.share(res); err != nil {
+		s.reg.release(res)
+		return nil, err
+	}
+	return res, nil
+}
+
+// evicted ends a session the registry gave up for another's reservation.
+func (s *Server) evicted(sess *session) {
+	s.log.Info("tenant at its session limit: ending its oldest idle MCP session", "tenant", sess.tenant.Name,
+		"transport", sess.transport, "session", sess.id, "idle", s.now().Sub(time.Unix(0, sess.lastActive.Load())).Round(time.Second))
+	s.reg.end(sess)
+	if sess.transport == TransportStreamable {
+		s.forgetStreamable(sess)
+	}
 }
 
 // forgetStreamable makes mcp-go drop its state of a session the registry

@@ -19,6 +19,11 @@ type Metrics struct {
 	sessions     *family
 	toolsRunning *family
 	info         *family
+	// With --redis only: whether Redis answers, its failed operations, and
+	// the changes passed between replicas.
+	redisUp       *family
+	redisFailures *family
+	redisChanges  *family
 
 	mu       sync.Mutex
 	refresh  []func() // update the gauges before a scrape
@@ -45,8 +50,12 @@ func NewMetrics() *Metrics {
 		toolsRunning: newFamily("contraforce_mcp_tool_calls_in_flight", "MCP tool calls running now.", "gauge", nil, nil),
 		info:         newFamily("contraforce_mcp_build_info", "Build information; the value is always 1.", "gauge", []string{"version"}, nil),
 	}
+	m.redisUp = newFamily("contraforce_mcp_redis_up", "1 while Redis (--redis) answers; 0 while this replica works alone (per-replica limits, its own changes only).", "gauge", nil, nil)
+	m.redisFailures = newFamily("contraforce_mcp_redis_failures_total", "Redis operations that failed, by operation; each fell back to this replica's own state.", "counter", []string{"op"}, nil)
+	m.redisChanges = newFamily("contraforce_mcp_redis_changes_total", "Incident changes passed between replicas through Redis, by direction (published, received, dropped).", "counter", []string{"direction"}, nil)
 	m.info.set(1, client.Version)
-	m.families = []*family{m.httpRequests, m.rejected, m.toolCalls, m.toolDuration, m.apiRequests, m.apiDuration, m.sessions, m.toolsRunning, m.info}
+	m.families = []*family{m.httpRequests, m.rejected, m.toolCalls, m.toolDuration, m.apiRequests, m.apiDuration, m.sessions, m.toolsRunning, m.info,
+		m.redisUp, m.redisFailures, m.redisChanges}
 	return m
 }
 

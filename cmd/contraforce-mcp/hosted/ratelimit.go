@@ -6,11 +6,14 @@ import (
 )
 
 // rateLimiter is a token bucket per key (a tenant): rate tokens a second,
-// up to burst. A zero or negative rate means no limit.
+// up to burst. A zero or negative rate means no limit. With shared set
+// (--redis) the bucket is the tenant's across the replicas, in Redis; this
+// process's own buckets serve while Redis does not answer.
 type rateLimiter struct {
-	rate  float64
-	burst float64
-	now   func() time.Time
+	rate   float64
+	burst  float64
+	now    func() time.Time
+	shared *redisShare
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -32,6 +35,9 @@ func newRateLimiter(rate float64, burst int, now func() time.Time) *rateLimiter 
 func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 	if l == nil || l.rate <= 0 {
 		return true, 0
+	}
+	if ok, wait, answered := l.shared.allow(key, l.rate, int(l.burst)); answered {
+		return ok, wait
 	}
 	now := l.now()
 	l.mu.Lock()

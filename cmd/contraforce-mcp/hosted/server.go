@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/contraforce/contraforce-mcp/client"
 )
 
 // Options configure the hosted server. Zero values take the defaults below.
@@ -62,6 +64,11 @@ type Options struct {
 	// KeepAlive, when positive, pings open streams this often (for proxies
 	// that cut idle connections).
 	KeepAlive time.Duration
+	// RedisURL, when set, is the Redis the replicas of one deployment
+	// share: each tenant's rate limit and session count, and incident
+	// changes for the subscribed sessions of every replica (see redis.go).
+	// MaxSessions stays this replica's own limit.
+	RedisURL string
 
 	// HTTP timeouts. ReadTimeout bounds reading a request with its body;
 	// WriteTimeout bounds writing a non-streaming answer (a tool call
@@ -141,6 +148,8 @@ type Server struct {
 	origins *originPolicy
 	limiter *rateLimiter
 	reg     *registry
+	// shared is the Redis of --redis (nil without).
+	shared  *redisShare
 	metrics *Metrics
 	ready   *readiness
 	// tools is what each tool needs (SetToolAccess), for OAuth's 403s.
@@ -201,6 +210,14 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	s.reg = newRegistry(o.MaxSessions, o.MaxSessionsPerTenant, s.now, s.log, &s.inflight)
+	s.reg.onEvict = s.evicted
+	if o.RedisURL != "" {
+		if s.shared, err = newRedisShare(o.RedisURL, o.Tenants, o.Metrics, s.log); err != nil {
+			return nil, err
+		}
+		s.reg.shared, s.limiter.shared = s.shared, s.shared
+		s.shared.onEvict, s.shared.leases = s.reg.evictFor, s.reg.leaseSnapshot
+	}
 	s.hardStop, s.stopHard = context.WithCancel(context.Background())
 	s.ready = newReadiness(s.readyProbe(), 5*time.Second, s.log)
 	s.metrics.onScrape(func() {
@@ -248,6 +265,24 @@ func (s *Server) Mount(mcpSrv *server.MCPServer) {
 
 	if s.o.SessionIdleTTL > 0 {
 		s.bg.Go(func() { s.sweepIdle(s.o.SessionIdleTTL) })
+	}
+	if s.shared != nil {
+		s.shared.run(&s.bg, s.bgStop)
+	}
+}
+
+// PublishChange passes a change made through this replica to the others
+// (with --redis; otherwise it does nothing). It is the MCP server's
+// resources.NotifierOptions.Publish, and never blocks.
+func (s *Server) PublishChange(tenant string, ref client.IncidentRef) {
+	s.shared.changed(tenant, ref)
+}
+
+// OnRemoteChange registers deliver for the changes other replicas publish
+// (with --redis): the MCP server's Notifier.Deliver. Call it before Mount.
+func (s *Server) OnRemoteChange(deliver func(tenant string, ref client.IncidentRef)) {
+	if s.shared != nil {
+		s.shared.onChange = deliver
 	}
 }
 

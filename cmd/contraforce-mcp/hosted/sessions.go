@@ -31,6 +31,8 @@ type session struct {
 	tenant      *Tenant
 	fingerprint [32]byte
 	lastActive  atomic.Int64 // unix nanoseconds of the client's last message
+	// lease counts the session in its tenant's shared count (--redis).
+	lease string
 
 	// pending counts SSE requests accepted but not yet answered on the
 	// stream; a graceful shutdown waits for them.
@@ -111,7 +113,9 @@ func (s *session) end() bool {
 type reservation struct {
 	p         *principal
 	transport Transport
-	sess      atomic.Pointer[session]
+	// lease is the slot's lease in the tenant's shared count ("" without Redis).
+	lease string
+	sess  atomic.Pointer[session]
 	// streamCancel ends the SSE stream that is the session.
 	streamCancel context.CancelFunc
 }
@@ -133,17 +137,36 @@ type registry struct {
 	// gives back an ended SSE session's pending answers.
 	inflight *atomic.Int64
 
+	// shared, with --redis, counts the tenant's sessions across the
+	// replicas (redis_sessions.go); onEvict ends a session the registry has
+	// given up for another's reservation.
+	shared  *redisShare
+	onEvict func(*session)
+
 	mu        sync.Mutex
 	byID      map[string]*session
 	perTenant map[string]int
 	total     int
 	open      map[Transport]int
+	// leases are this replica's leases by id (with shared only): counted
+	// once the shared count has taken them.
+	leases map[string]*leaseState
+	// waiting are the tenants with a reservation waiting for another
+	// replica to end an idle session (redis_sessions.go).
+	waiting map[string]bool
+}
+
+// leaseState is one lease of a reservation or session.
+type leaseState struct {
+	tenant  string
+	counted bool
 }
 
 func newRegistry(maxTotal, maxPerTenant int, now func() time.Time, log *slog.Logger, inflight *atomic.Int64) *registry {
 	return &registry{
 		maxTotal: maxTotal, maxPerTenant: maxPerTenant, now: now, log: log, inflight: inflight,
 		byID: map[string]*session{}, perTenant: map[string]int{}, open: map[Transport]int{},
+		leases: map[string]*leaseState{},
 	}
 }
 
@@ -153,14 +176,22 @@ func newRegistry(maxTotal, maxPerTenant int, now func() time.Time, log *slog.Log
 // none idle is the reservation refused: a client that never ends its
 // sessions (mcp-go's own streamable client sends its DELETE without the
 // bearer token) must not lock its tenant out until the idle TTL.
+//
+// With --redis this is the replica's own count; share then takes the
+// reservation's place in the tenant's count across the replicas.
 func (g *registry) reserve(p *principal, tr Transport) (res *reservation, evicted *session, err error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer func() {
+		g.mu.Unlock()
+		if evicted != nil {
+			g.shared.release(evicted.tenant.Name, evicted.lease)
+		}
+	}()
 	name := p.tenant.Name
 	full := g.maxTotal > 0 && g.total >= g.maxTotal
 	tenantFull := g.maxPerTenant > 0 && g.perTenant[name] >= g.maxPerTenant
 	if full || tenantFull {
-		if evicted = g.oldestIdle(p.tenant); evicted == nil {
+		if evicted = g.oldestIdle(name); evicted == nil {
 			if full {
 				return nil, nil, &limitError{reasonSessionLimit, fmt.Sprintf(
 					"this server has %d open MCP sessions, its limit; retry later or connect to another instance", g.total)}
@@ -169,20 +200,24 @@ func (g *registry) reserve(p *principal, tr Transport) (res *reservation, evicte
 				"tenant %q has %d open MCP sessions, its limit, and every one is in use (a request running or a stream open); close one and retry", name, g.perTenant[name])}
 		}
 		delete(g.byID, evicted.id)
-		g.free(name, evicted.transport)
+		g.free(name, evicted.transport, evicted.lease)
 	}
 	g.total++
 	g.perTenant[name]++
 	g.open[tr]++
-	return &reservation{p: p, transport: tr}, evicted, nil
+	res = &reservation{p: p, transport: tr, lease: g.shared.newLease()}
+	if res.lease != "" {
+		g.leases[res.lease] = &leaseState{tenant: name}
+	}
+	return res, evicted, nil
 }
 
 // oldestIdle is the tenant's idle session whose client was silent longest,
 // or nil; g.mu is held.
-func (g *registry) oldestIdle(t *Tenant) *session {
+func (g *registry) oldestIdle(tenant string) *session {
 	var oldest *session
 	for _, s := range g.byID {
-		if s.tenant == t && s.idle() && (oldest == nil || s.lastActive.Load() < oldest.lastActive.Load()) {
+		if s.tenant.Name == tenant && s.idle() && (oldest == nil || s.lastActive.Load() < oldest.lastActive.Load()) {
 			oldest = s
 		}
 	}
@@ -191,7 +226,7 @@ func (g *registry) oldestIdle(t *Tenant) *session {
 
 // bind creates the session of a reservation under a new id.
 func (g *registry) bind(res *reservation) *session {
-	s := &session{id: newSessionID(), transport: res.transport, tenant: res.p.tenant, fingerprint: res.p.fingerprint}
+	s := &session{id: newSessionID(), transport: res.transport, tenant: res.p.tenant, fingerprint: res.p.fingerprint, lease: res.lease}
 	s.touch(g.now())
 	if res.streamCancel != nil {
 		s.setStream(res.streamCancel)
@@ -212,8 +247,9 @@ func (g *registry) release(res *reservation) {
 		return
 	}
 	g.mu.Lock()
-	g.free(res.p.tenant.Name, res.transport)
+	g.free(res.p.tenant.Name, res.transport, res.lease)
 	g.mu.Unlock()
+	g.shared.release(res.p.tenant.Name, res.lease)
 }
 
 // bound reports whether the transport created the reservation's session.
@@ -225,10 +261,11 @@ func (g *registry) remove(id string) {
 	s, ok := g.byID[id]
 	if ok {
 		delete(g.byID, id)
-		g.free(s.tenant.Name, s.transport)
+		g.free(s.tenant.Name, s.transport, s.lease)
 	}
 	g.mu.Unlock()
 	if ok {
+		g.shared.release(s.tenant.Name, s.lease)
 		g.end(s)
 	}
 }
@@ -243,8 +280,10 @@ func (g *registry) end(s *session) {
 	}
 }
 
-// free gives back one slot; g.mu is held.
-func (g *registry) free(tenant string, tr Transport) {
+// free gives back one slot (the caller releases its lease after
+// unlocking); g.mu is held.
+func (g *registry) free(tenant string, tr Transport, lease string) {
+	delete(g.leases, lease)
 	g.total--
 	g.open[tr]--
 	if g.perTenant[tenant]--; g.perTenant[tenant] <= 0 {

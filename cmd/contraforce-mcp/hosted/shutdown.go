@@ -114,6 +114,9 @@ func (s *Server) close() {
 	s.closeOnce.Do(func() {
 		close(s.bgStop)
 		s.bg.Wait()
+		if s.shared != nil {
+			s.shared.close()
+		}
 		s.stopHard()
 		if s.streamable != nil {
 			_ = s.streamable.Shutdown(context.Background())
