@@ -208,6 +208,10 @@ func TestBulkNeverHalfAppliedReportedDone(t *testing.T) {
 					t.Errorf("round %d: REPORTED FAILED BUT LANDED on %s: %s", round, r.IncidentID, text)
 				}
 			}
+		case toldUnknown:
+			if !strings.Contains(text, fmt.Sprintf("call get_incident on each of the batch's %d incidents", len(batch))) {
+				t.Errorf("round %d: an unknown outcome does not say to look at each incident: %s", round, text)
+			}
 		}
 		if got != toldConfirmed && strings.Contains(text, "Updated all") {
 			t.Errorf("round %d: a batch not confirmed says it was done: %s", round, text)
