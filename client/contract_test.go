@@ -58,6 +58,20 @@ func (rc *contractRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPut:
 		w.WriteHeader(http.StatusNoContent)
+	case strings.HasSuffix(r.URL.Path, "/users/profile"):
+		writeJSON(w, http.StatusOK, okEnvelope(`{"name":"sa","email":"sa@x","upn":"sa@x","userId":"u-1","role":"Member","organization":"O"}`))
+	case strings.HasSuffix(r.URL.Path, "/bulk-update"):
+		writeJSON(w, http.StatusOK, okEnvelope(`{"accepted":["inc-1"],"forbidden":[]}`))
+	case strings.HasSuffix(r.URL.Path, "/related-by-entity"):
+		writeJSON(w, http.StatusOK, okEnvelope(`{"incidents":[]}`))
+	case strings.HasSuffix(r.URL.Path, "/gamebooks/history"):
+		writeJSON(w, http.StatusOK, okEnvelope(`{"gamebooks":[],"pageToken":null,"totalCount":0}`))
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/gamebooks"):
+		writeJSON(w, http.StatusOK, okEnvelope(`{"success":true,"summary":"s","gamebook_id":"g-1","status":"Success"}`))
+	case strings.Contains(r.URL.Path, "/gamebooks/by-incident/"), strings.HasSuffix(r.URL.Path, "/workspace/users"):
+		writeJSON(w, http.StatusOK, okEnvelope(`[]`))
+	case strings.Contains(r.URL.Path, "/users/"):
+		writeJSON(w, http.StatusOK, okEnvelope(`{"id":"u-1","roleAssignments":[]}`))
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/comments"):
 		writeJSON(w, http.StatusCreated, okEnvelope(`{"id":"c1","message":"m","createdTime":"2026-04-15T16:00:00Z","authorEmail":"a","authorName":"A",
 			"isActivityComment":false,"isAgentComment":true,"agentName":"A","isClosingComment":false,"ticketNoteId":null,"ticketId":null}`))
@@ -152,6 +166,56 @@ func contractCalls() []struct {
 		}},
 		{"GetEvidence", func(ctx context.Context, c *Client) error { _, err := c.GetEvidence(ctx, testRef); return err }},
 		{"ListUsers", func(ctx context.Context, c *Client) error { _, err := c.ListUsers(ctx); return err }},
+		{"GetProfile", func(ctx context.Context, c *Client) error { _, err := c.GetProfile(ctx); return err }},
+		{"GetUser", func(ctx context.Context, c *Client) error {
+			_, err := c.GetUser(ctx, "61eec97d-57b2-5b00-686e-8544a1b2c3d4")
+			return err
+		}},
+		{"ListWorkspaceUsers, every filter", func(ctx context.Context, c *Client) error {
+			_, err := c.ListWorkspaceUsers(ctx, WorkspaceUsersRequest{AccountID: testWS, Query: "jane", Role: RoleIncidentResponder})
+			return err
+		}},
+		{"ListWorkspaceUsers, the workspace only", func(ctx context.Context, c *Client) error {
+			_, err := c.ListWorkspaceUsers(ctx, WorkspaceUsersRequest{AccountID: testWS})
+			return err
+		}},
+		{"RelatedIncidents, an entity in a custom window", func(ctx context.Context, c *Client) error {
+			_, err := c.RelatedIncidents(ctx, testRef, RelatedQuery{EntityKind: "Account", EntityFilter: "jane.doe@contoso.com",
+				Window: TimeCustom, Start: &start, End: &end})
+			return err
+		}},
+		{"RelatedIncidents, the default window", func(ctx context.Context, c *Client) error {
+			_, err := c.RelatedIncidents(ctx, testRef, RelatedQuery{EntityKind: "Host", EntityFilter: "CONTOSO-WS-042"})
+			return err
+		}},
+		{"IncidentGamebooks", func(ctx context.Context, c *Client) error {
+			_, err := c.IncidentGamebooks(ctx, testWS, "inc-1")
+			return err
+		}},
+		{"GamebookHistory, first page", func(ctx context.Context, c *Client) error { _, err := c.GamebookHistory(ctx, testWS, ""); return err }},
+		{"GamebookHistory, next page", func(ctx context.Context, c *Client) error {
+			_, err := c.GamebookHistory(ctx, testWS, "gh-20")
+			return err
+		}},
+		{"SubmitGamebook", func(ctx context.Context, c *Client) error {
+			_, _, err := c.SubmitGamebook(ctx, testRef, SubmitGamebookRequest{IncidentNumber: 1042, IncidentTitle: "Impossible travel",
+				TriggerType: TriggerManualInvestigateAndRespond, Playbooks: []SubmittedPlaybook{
+					{PlaybookID: "pb-1", EntityID: "e-1", AffectedEntity: "jane.doe@contoso.com", Sequence: 1},
+					{PlaybookID: "pb-2", EntityID: "e-2", AffectedEntity: "CONTOSO-WS-042", Sequence: 2}}})
+			return err
+		}},
+		{"BulkUpdate, closing with a new assignee", func(ctx context.Context, c *Client) error {
+			st := StatusClosed
+			_, _, err := c.BulkUpdate(ctx, BulkUpdateRequest{Items: []BulkUpdateItem{{ID: "inc-1", Status: &st, Workspace: testWS,
+				User:    &UserRef{ID: "61eec97d-57b2-5b00-686e-8544a1b2c3d4", DisplayName: "Jane Doe", Email: "jane.doe@contoso.com"},
+				Comment: &comment, Classification: &cls, ClassificationReason: &reason, IncidentSource: SourceSentinel}}})
+			return err
+		}},
+		{"BulkUpdate, unassigning", func(ctx context.Context, c *Client) error {
+			_, _, err := c.BulkUpdate(ctx, BulkUpdateRequest{Items: []BulkUpdateItem{{ID: "inc-1", Workspace: testWS,
+				RemoveAssignee: true, IncidentSource: SourceQRadar}}})
+			return err
+		}},
 	}
 }
 
@@ -171,6 +235,17 @@ var documentedOps = []documentedOp{
 	{http.MethodPut, "/api/v2/workspaces/{workspaceId}/incidents/{source}/{incidentId}/assignee", nil, "assign-request.json"},
 	{http.MethodGet, "/api/v2/workspaces/{workspaceId}/incidents/{source}/{incidentId}/evidence", nil, ""},
 	{http.MethodGet, "/api/v2/users", nil, ""},
+	{http.MethodGet, "/api/v2/users/profile", nil, ""},
+	{http.MethodGet, "/api/v2/users/{userId}", nil, ""},
+	{http.MethodPost, "/api/v2/users/workspace/users", nil, "workspace-users-request.json"},
+	{http.MethodGet, "/api/v2/workspaces/{workspaceId}/agent/tools/incidents/{source}/{incidentId}/related-by-entity",
+		map[string]string{"EntityKind": "string", "EntityFilter": "string", "TimeFilteringType": "string", "StartDate": "date-time", "EndDate": "date-time"}, ""},
+	{http.MethodGet, "/api/v2/workspaces/{workspaceId}/gamebooks/by-incident/{incidentId}", nil, ""},
+	// The history page shows pageToken in the answer only; sending it back
+	// as a query parameter is this project's reading.
+	{http.MethodGet, "/api/v2/workspaces/{workspaceId}/gamebooks/history", map[string]string{"pageToken": "string"}, ""},
+	{http.MethodPost, "/api/v2/workspaces/{workspaceId}/agent/tools/incidents/{source}/{incidentId}/gamebooks", nil, "submit-gamebook-request.json"},
+	{http.MethodPost, "/api/v2/incidents/across-workspaces/bulk-update", nil, "bulk-update-request.json"},
 }
 
 // undocumentedSent are body members the client may send that no request
@@ -181,13 +256,19 @@ var undocumentedSent = map[string]string{
 
 // enumsAt are the documented value lists of body members, by path.
 var enumsAt = map[string][]string{
-	"severities[]":             EnumStrings[Severity](),
-	"statuses[]":               EnumStrings[Status](),
-	"sources[]":                EnumStrings[Source](),
-	"timeFilterSelection.type": EnumStrings[TimeFilterType](),
-	"status":                   EnumStrings[Status](),
-	"classification":           EnumStrings[Classification](),
-	"classificationReason":     EnumStrings[ClassificationReason](),
+	"severities[]":                 EnumStrings[Severity](),
+	"statuses[]":                   EnumStrings[Status](),
+	"sources[]":                    EnumStrings[Source](),
+	"timeFilterSelection.type":     EnumStrings[TimeFilterType](),
+	"status":                       EnumStrings[Status](),
+	"classification":               EnumStrings[Classification](),
+	"classificationReason":         EnumStrings[ClassificationReason](),
+	"role":                         EnumStrings[WorkspaceRole](),
+	"trigger_type":                 EnumStrings[TriggerType](),
+	"items[].status":               EnumStrings[Status](),
+	"items[].classification":       EnumStrings[Classification](),
+	"items[].classificationReason": EnumStrings[ClassificationReason](),
+	"items[].incidentSource":       EnumStrings[Source](),
 }
 
 func TestContractClientRequests(t *testing.T) {

@@ -1,6 +1,8 @@
 // Package client is a typed client of the ContraForce v2 REST API: list,
-// read, comment on, change the status of and assign security incidents, read
-// their evidence, and list users. It knows nothing of MCP.
+// read, comment on, change the status of and assign security incidents, one
+// at a time or in bulk, read their evidence and related incidents, list
+// users and the caller's own profile, and list and submit gamebooks
+// (response actions). It knows nothing of MCP.
 //
 // Create one Client per credential with New and share it: it is safe for
 // concurrent use, reuses connections, and every call takes a context.
@@ -96,6 +98,32 @@
 // values only the older pages had (SevenDays, ThirtyDays,
 // ConfirmedActivity) are not offered.
 //
+// # Users, related incidents, gamebooks, bulk updates
+//
+// Decisions where the pages are silent:
+//   - POST /users/workspace/users names its workspace "accountId" (a uuid);
+//     the client sends the workspace id there (the rows echo it back as
+//     workspaceId), and the allowlist applies to it. A row's user id is its
+//     userId, else its id.
+//   - GetUser and ListUsers drop role assignments to workspaces outside the
+//     allowlist (the users themselves are the organisation's).
+//   - RelatedIncidents always sends TimeFilteringType (TwentyFourHours, the
+//     page's default, when none is given); StartDate and EndDate are RFC
+//     3339 UTC. A row without workspaceId is the path's workspace's.
+//   - GamebookHistory sends the previous answer's pageToken back as the
+//     query parameter pageToken. A submission names each playbook by its
+//     referenceId (Playbook.CatalogID: the catalog playbook that the page
+//     says a submission binds), else its id.
+//   - BulkUpdate refuses an empty batch or one of more than MaxBulkItems
+//     (50) before sending; every item's workspace must pass the allowlist.
+//
+// SubmitGamebook is a write that acts beyond ContraForce (it may isolate a
+// host): it follows the comment's retry policy below, never sent twice.
+// BulkUpdate follows it too when an item carries a comment. Like every
+// write's, their 2xx answer that cannot be read matches ErrOutcomeUnknown:
+// a proxy's 2xx would mean nothing reached the API, and the client cannot
+// tell the two apart.
+//
 // # Errors
 //
 // Every API failure is one *APIError, decoded from RFC 7807 problem details
@@ -135,8 +163,8 @@
 //   - Reads (GET, and the list POST, which changes nothing) and the
 //     idempotent PUTs (status, assignee) retry on 429, 503, 502, 504 and
 //     connection failures, including a connection dropped mid-answer.
-//   - A comment (POST …/comments), and a status change carrying a comment,
-//     retry only on an answer that proves the request was not processed: a
+//   - A comment (POST …/comments), a status change or bulk update carrying
+//     a comment, and a gamebook submission retry only on an answer that proves the request was not processed: a
 //     429, or a 503 that is the API's own problem document
 //     (application/problem+json whose "status" is 503 and that names a
 //     "code"), or a failure before the request was written (dial error, no

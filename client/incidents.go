@@ -218,6 +218,8 @@ func (c *Client) GetEvidence(ctx context.Context, ref IncidentRef) (*Evidence, e
 }
 
 // ListUsers returns the organisation's users, service accounts included.
+// With a workspace allowlist, role assignments to other workspaces are
+// dropped (the users themselves are the organisation's, and stay).
 func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	u, err := c.buildURL(opListUsers, nil, lit("users"))
 	if err != nil {
@@ -233,6 +235,9 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	}
 	if env.Data == nil {
 		env.Data = []User{}
+	}
+	for i := range env.Data {
+		c.keepAllowedRoles(&env.Data[i])
 	}
 	return env.Data, nil
 }

@@ -5,11 +5,17 @@
 //     verdict, a closing comment that cites the evidence, the human's
 //     confirmation and the update_status call with its exact arguments;
 //   - triage_incident (workspaceId, source, incidentId): assessment,
-//     priority and next steps, read-only;
+//     priority and next steps, read-only (it allows get_incident, and
+//     find_related_incidents, which it calls before recommending a verdict);
 //   - shift_handoff (optional workspaceId, optional hours, default 12): a
 //     hand-off of every open (New and Active) incident, however old, marked
 //     when the shift created or changed it, and of the closed incidents the
-//     shift changed.
+//     shift changed;
+//   - respond_to_incident (workspaceId, source, incidentId): choosing one of
+//     the gamebooks ContraForce proposes and its actions, the dry run of
+//     run_gamebook, the user's agreement, then the run (which the user
+//     confirms again in the client); it fences the proposals as untrusted
+//     text like the incident, and is offered only where run_gamebook is.
 //
 // The texts are Markdown files in texts/, embedded in the binary and
 // rendered with text/template, so they can be reviewed as prose. The allowed
@@ -45,5 +51,6 @@
 // at fault (missing, invalid, or naming no incident), else -32603.
 //
 // Prompt.Tools and Prompt.Writes let the registry hide a prompt from a
-// session that cannot use its tools (close_incident from a read-only one).
+// session that cannot use its tools (close_incident from a read-only one,
+// respond_to_incident wherever response actions are off).
 package prompts

@@ -48,7 +48,8 @@ func newEnvWith(t *testing.T, opts emulator.Options) *env {
 		append(resources.NewCompleter(resources.Deps{Client: getClient}).ServerOptions(), server.WithToolCapabilities(false))...)
 	cursors := tools.NewCursors(tools.CursorOptions{})
 	d := prompts.Deps{Client: getClient, ListCursor: cursors.ListCursor}
-	for _, p := range []prompts.Prompt{prompts.CloseIncident(d), prompts.TriageIncident(d), prompts.ShiftHandoff(d)} {
+	for _, p := range []prompts.Prompt{prompts.CloseIncident(d), prompts.TriageIncident(d), prompts.ShiftHandoff(d),
+		prompts.RespondToIncident(d)} {
 		srv.AddPrompt(p.Def, p.Handler)
 	}
 	sess := &tools.Session{Client: api, Scopes: []client.Scope{client.ScopeIncidentsRead}}

@@ -34,12 +34,12 @@ func TriageIncident(d Deps) Prompt {
 	const name = "triage_incident"
 	return Prompt{
 		Def: newPrompt(name, "Triage an incident",
-			"Assess one incident from its live data, prioritise it and recommend next steps. Read-only: "+
-				"nothing is changed.", incidentArgs),
+			"Assess one incident from its live data and the incidents that share its entities, prioritise it "+
+				"and recommend next steps. Read-only: nothing is changed.", incidentArgs),
 		Handler: func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 			return incidentPrompt(ctx, d, name, "triage_incident.md", req.Params.Arguments)
 		},
-		Tools: []string{"get_incident"},
+		Tools: []string{"get_incident", "find_related_incidents"},
 	}
 }
 

@@ -73,9 +73,10 @@ func TestListPrompts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{ // argument name → "!" prefix when required
-		"close_incident":  {"!workspaceId", "!source", "!incidentId"},
-		"triage_incident": {"!workspaceId", "!source", "!incidentId"},
-		"shift_handoff":   {"workspaceId", "hours"},
+		"close_incident":      {"!workspaceId", "!source", "!incidentId"},
+		"triage_incident":     {"!workspaceId", "!source", "!incidentId"},
+		"shift_handoff":       {"workspaceId", "hours"},
+		"respond_to_incident": {"!workspaceId", "!source", "!incidentId"},
 	}
 	if len(res.Prompts) != len(want) {
 		t.Fatalf("%d prompts, want %d", len(res.Prompts), len(want))
@@ -180,7 +181,8 @@ func TestTriageIncidentIsReadOnly(t *testing.T) {
 	if !strings.Contains(fenced(t, body), detail.Incident.Title) {
 		t.Errorf("the fenced data lacks the title %q", detail.Incident.Title)
 	}
-	for _, want := range []string{"**read-only**", "Do not call `update_status`, `add_comment` or `assign`", "`get_incident`"} {
+	for _, want := range []string{"**read-only**", "Do not call `update_status`, `add_comment`, `assign`, `bulk_update` or `run_gamebook`",
+		"`get_incident`", "`find_related_incidents`: call it once before you recommend a verdict"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the instructions lack %q", want)
 		}
@@ -196,7 +198,7 @@ func TestUntrustedTextStaysFenced(t *testing.T) {
 		emulator.TrickyLongDescription, emulator.TrickyPathUnsafeID} {
 		t.Run(name, func(t *testing.T) {
 			ref := tricky(t, name)
-			for _, prompt := range []string{"close_incident", "triage_incident"} {
+			for _, prompt := range []string{"close_incident", "triage_incident", "respond_to_incident"} {
 				res, err := e.get(t, prompt, argsOf(ref))
 				if err != nil {
 					t.Fatalf("%s: %v", prompt, err)
@@ -233,7 +235,7 @@ func TestForgedMarkersStayInside(t *testing.T) {
 	if _, _, err := e.api.AddComment(t.Context(), ref, client.AddCommentRequest{Content: forged}); err != nil {
 		t.Fatal(err)
 	}
-	for _, prompt := range []string{"close_incident", "triage_incident"} {
+	for _, prompt := range []string{"close_incident", "triage_incident", "respond_to_incident"} {
 		res, err := e.get(t, prompt, argsOf(ref))
 		if err != nil {
 			t.Fatal(err)

@@ -37,6 +37,7 @@ func TestAPIFailures(t *testing.T) {
 	wrongSource := owned
 	wrongSource.Source = client.SourceDefenderXDR
 	closeArgs := map[string]any{"status": "Closed", "comment": "done", "classification": "FalsePositive", "classificationReason": "InaccurateData"}
+	// (An assignee no user has is refused before the API: assign_test.go.)
 
 	tests := []struct {
 		name string
@@ -55,9 +56,9 @@ func TestAPIFailures(t *testing.T) {
 			[]string{"INSUFFICIENT_SCOPE", "incidents:write", requestID, "an administrator must grant it", "Do not retry"}},
 		{"credential without the comment scope", noComment, "add_comment", refArgs(owned, map[string]any{"content": "x"}),
 			[]string{"INSUFFICIENT_SCOPE", "incidents:comments", requestID}},
-		{"write in a WorkspaceReader workspace", demo, "update_status", refArgs(readOnly, closeArgs),
+		{"write in a WorkspaceReader workspace", demo, "update_status", refArgs(readOnly, map[string]any{"status": "Active"}),
 			[]string{"INSUFFICIENT_WORKSPACE_ROLE", "WorkspaceReader", requestID, "read-only role"}},
-		{"assign in a WorkspaceReader workspace", demo, "assign", refArgs(readOnly, map[string]any{"email": "x@y.example"}),
+		{"assign in a WorkspaceReader workspace", demo, "assign", refArgs(readOnly, map[string]any{"email": "analyst@contoso.com"}),
 			[]string{"INSUFFICIENT_WORKSPACE_ROLE", requestID}},
 		{"read in a workspace without a role", demo, "get_incident", refArgs(noRole, nil),
 			[]string{"INSUFFICIENT_WORKSPACE_ROLE", requestID, "has no role"}},
@@ -65,8 +66,6 @@ func TestAPIFailures(t *testing.T) {
 			[]string{"WORKSPACE_NOT_ALLOWED", emulator.WorkspaceResponderID, "use an incident from one of them"}},
 		{"write outside the allowlist", allowlisted, "add_comment", refArgs(responder, map[string]any{"content": "x"}),
 			[]string{"WORKSPACE_NOT_ALLOWED"}},
-		{"assignee the API does not know", demo, "assign", refArgs(owned, map[string]any{"email": "nobody@nowhere.example"}),
-			[]string{"VALIDATION_ERROR", "nobody@nowhere.example", requestID, "Fix the arguments"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

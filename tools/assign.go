@@ -3,6 +3,8 @@ package tools
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/contraforce/contraforce-mcp/client"
@@ -73,10 +75,9 @@ func assign(ctx context.Context, d Deps, in AssignInput) (AssignOutput, error) {
 	}
 	ref := in.Ref()
 	out := AssignOutput{WorkspaceID: ref.WorkspaceID, Source: string(ref.Source), IncidentID: ref.IncidentID}
-	if in.UserID != "" && in.Email != "" {
-		if err := sameUser(ctx, api, in.UserID, in.Email); err != nil {
-			return out, err
-		}
+	note, err := checkAssignee(ctx, api, in, ref.WorkspaceID)
+	if err != nil {
+		return out, err
 	}
 	_, before, err := api.GetIncidentState(ctx, ref, false)
 	if err != nil {
@@ -85,6 +86,9 @@ func assign(ctx context.Context, d Deps, in AssignInput) (AssignOutput, error) {
 	out.Before = assigneeOf(before)
 	meta, err := api.Assign(ctx, ref, client.AssignRequest{UserID: in.UserID, Email: in.Email})
 	if err != nil {
+		if e, ok := client.AsAPIError(err); ok && e.Code == client.CodeValidation && namesAssignee(e) {
+			return out, refuse("assign failed: %v. Call list_users to find who can be assigned (their userId or email).", e)
+		}
 		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}
 	out.RequestID = meta.RequestID
@@ -105,6 +109,9 @@ func assign(ctx context.Context, d Deps, in AssignInput) (AssignOutput, error) {
 			out.Note = fmt.Sprintf("ContraForce accepted the assignment to %s, but the incident now shows %s as its assignee.",
 				requested(in), out.After)
 		}
+	}
+	if note != "" {
+		out.Note = strings.TrimSpace(out.Note + " " + note)
 	}
 	return out, nil
 }
@@ -133,24 +140,47 @@ func matches(u *client.UserRef, in AssignInput) bool {
 	return (in.UserID != "" && u.ID == in.UserID) || (in.Email != "" && strings.EqualFold(u.Email, in.Email))
 }
 
-// sameUser refuses a userId and an email that name different users: the
-// API's rule for that case is not documented, so the tool does not let it
-// pick one. It checks against GET /users; if the list cannot be read, or
-// does not hold the user id, the API decides (and refuses an unknown user).
-func sameUser(ctx context.Context, api *client.Client, id, email string) error {
+// checkAssignee finds the user the call names in GET /users before
+// anything is changed: one that does not exist or is deactivated is
+// refused with the way to find the right one (list_users), and a userId
+// and email naming different users are refused (the API's rule for that
+// case is not documented, so the tool does not let it pick one). It returns
+// a note when the user has no role on the incident's workspace: the API
+// assigns them, but they may not see the incident. If the list cannot be
+// read, the API decides.
+func checkAssignee(ctx context.Context, api *client.Client, in AssignInput, workspaceID string) (string, error) {
 	users, err := api.ListUsers(ctx)
 	if err != nil {
-		return nil
+		return "", nil
 	}
-	for _, u := range users {
-		if u.ID != id {
-			continue
-		}
-		if strings.EqualFold(u.Email, email) {
-			return nil
-		}
-		return refuse("Not assigned: userId %s is %s <%s>, but email is %s. Give only the one that names the intended user.",
-			resources.Clean(id, 200), resources.Clean(u.DisplayName, 200), resources.Clean(u.Email, 320), resources.Clean(email, 320))
+	i := slices.IndexFunc(users, func(u client.User) bool {
+		return in.UserID != "" && u.ID == in.UserID || in.UserID == "" && strings.EqualFold(u.Email, in.Email)
+	})
+	switch {
+	case i < 0:
+		return "", refuse("Not assigned: no user is %s. Call list_users (query: part of their name or email) to find who can be assigned.",
+			requested(in))
+	case in.UserID != "" && in.Email != "" && !strings.EqualFold(users[i].Email, in.Email):
+		u := users[i]
+		return "", refuse("Not assigned: userId %s is %s <%s>, but email is %s. Give only the one that names the intended user.",
+			resources.Clean(in.UserID, 200), resources.Clean(u.DisplayName, 200), resources.Clean(u.Email, 320), resources.Clean(in.Email, 320))
+	case !users[i].Active():
+		return "", refuse("Not assigned: %s is deactivated and cannot be assigned. Call list_users to find who can.", requested(in))
 	}
-	return nil
+	if !slices.ContainsFunc(users[i].RoleAssignments, func(ra client.RoleAssignment) bool { return strings.EqualFold(ra.WorkspaceID, workspaceID) }) {
+		u := users[i]
+		return fmt.Sprintf("%s <%s> has no role on this incident's workspace, so they may not be able to see or work it; "+
+			"list_users with workspaceId shows who has one.", resources.Clean(u.DisplayName, 100), resources.Clean(u.Email, 320)), nil
+	}
+	return "", nil
+}
+
+// namesAssignee reports whether a validation error is about the assignee.
+func namesAssignee(e *client.APIError) bool {
+	for _, k := range append([]string{e.Target}, slices.Collect(maps.Keys(e.Errors))...) {
+		if k = strings.ToLower(strings.TrimPrefix(k, "$.")); k == "userid" || k == "email" {
+			return true
+		}
+	}
+	return false
 }

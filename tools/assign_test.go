@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -51,5 +52,37 @@ func TestAssign(t *testing.T) {
 	}
 	if got := ch.list(); len(got) != 2 || slices.ContainsFunc(got, func(r client.IncidentRef) bool { return r != ref }) {
 		t.Errorf("Changed hook saw %v", got)
+	}
+}
+
+// TestAssignChecksTheAssignee: a name no user has, or a deactivated user,
+// is refused before anything is sent, pointing to list_users; a user
+// without a role on the incident's workspace is assigned, with a warning.
+func TestAssignChecksTheAssignee(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := connect(t, e.session(demoCred), "claude-ai")
+	ref := e.findRef(open(emulator.WorkspaceResponderID, client.SourceSentinel))
+	before, _ := e.emu.Incident(ref)
+	for _, by := range []map[string]any{
+		{"email": "nobody@nowhere.example"},
+		{"userId": "00000000-0000-4000-8000-000000000000"},
+		{"email": "olivia.brooks@contoso.com"}, // deactivated
+	} {
+		wantAll(t, c.fail("assign", refArgs(ref, by)), "Not assigned", "list_users")
+	}
+	if n := e.emu.Stats().Requests[emulator.EndpointAssign]; n != 0 {
+		t.Errorf("%d assign requests reached the API", n)
+	}
+	if after, _ := e.emu.Incident(ref); !reflect.DeepEqual(after.Assignee, before.Assignee) {
+		t.Error("the assignee changed")
+	}
+
+	// Alex Morgan has roles on Contoso Production and Fabrikam, not on Contoso EU.
+	var out tools.AssignOutput
+	c.ok("assign", refArgs(ref, map[string]any{"userId": emulator.UserAnalystID}), &out)
+	wantAll(t, out.Note, "analyst", "no role on this incident's workspace", "list_users")
+	if after, _ := e.emu.Incident(ref); after.Assignee == nil || after.Assignee.ID != emulator.UserAnalystID {
+		t.Errorf("assignee %+v, want the analyst", after.Assignee)
 	}
 }

@@ -3,9 +3,12 @@ package tools
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/contraforce/contraforce-mcp/client"
 )
 
 // ConfirmPolicy decides when closing an incident first asks the human, by
@@ -31,11 +34,12 @@ func (ConfirmPolicy) Values() []ConfirmPolicy {
 // confirmID keys the confirmation among a call's input requests.
 const confirmID = "confirm_close"
 
-// confirmSchema is the form the human answers: one checkbox.
+// confirmSchema is the form the human answers: one checkbox, worded for
+// any change (closures, batches, response actions).
 var confirmSchema = map[string]any{
 	"type": "object",
 	"properties": map[string]any{
-		"confirm": map[string]any{"type": "boolean", "title": "Close the incident", "description": "Tick to close it as described."},
+		"confirm": map[string]any{"type": "boolean", "title": "Confirm", "description": "Tick to make the change described above."},
 	},
 	"required": []string{"confirm"},
 }
@@ -50,39 +54,119 @@ func (needInput) Error() string { return "input required" }
 // errDeclined says the human declined or cancelled the confirmation.
 var errDeclined = errors.New("declined")
 
-// confirm asks the human to confirm a change described by message, under
-// policy. It returns nil to go ahead, errDeclined when the human said no,
-// a needInput to ask, or a refusal (a tool result, never a protocol
-// error) when the policy demands a confirmation that cannot be had.
-func confirm(ctx context.Context, policy ConfirmPolicy, message string) error {
+// question is a change to confirm: what the human reads, and how the
+// change is named to a later call that carries the same answer again.
+type question struct {
+	text string
+	// change names what a confirmed call sends ("gamebook gb-1 for
+	// DefenderXDR incident 42"), and look what the agent calls to see it.
+	change, look string
+}
+
+// consent is the confirmation a call redeemed (zero when it needed none).
+type consent struct {
+	store *Confirmations
+	id    string
+}
+
+// settle forgets the confirmation when the change it allowed certainly did
+// not reach ContraForce (err set, and not client.ErrOutcomeUnknown): the
+// same answer sent again then asks the human anew instead of claiming a
+// submission that never happened.
+func (c consent) settle(err error) {
+	if c.store != nil && err != nil && !errors.Is(err, client.ErrOutcomeUnknown) {
+		c.store.forget(c.id)
+	}
+}
+
+// usedError is a call that carries a confirmation an earlier call already
+// redeemed: nothing is sent again. It unwraps to its refusal.
+type usedError struct{ *refusalError }
+
+func (e *usedError) Unwrap() error { return e.refusalError }
+
+// confirm asks the human to confirm the change q describes, under policy.
+// It returns nil to go ahead (with the confirmation the call redeemed, if
+// any), errDeclined when the human said no, a needInput to ask, a usedError
+// when the call carries an answer already used, or a refusal (a tool
+// result, never a protocol error) when the policy demands a confirmation
+// that cannot be had.
+//
+// Under protocol 2026-07-28 the answer comes back in a call of its own, and
+// counts only with the ticket the question was issued with (see
+// Confirmations): once.
+func confirm(ctx context.Context, d Deps, policy ConfirmPolicy, q question) (consent, error) {
 	if policy == ConfirmNever {
-		return nil
+		return consent{}, nil
 	}
-	if req := callFrom(ctx); req != nil {
-		if answer := server.ElicitationResponse(req.Params.InputResponses, confirmID); answer != nil {
-			return verdict(answer)
+	req := callFrom(ctx)
+	if req == nil {
+		req = &mcp.CallToolRequest{}
+	}
+	again := false
+	if answer := server.ElicitationResponse(req.Params.InputResponses, confirmID); answer != nil {
+		if err := verdict(answer); err != nil {
+			return consent{}, err // a "no" needs no ticket
 		}
+		owner, err := d.ticketOwner(ctx)
+		if err != nil {
+			return consent{}, err
+		}
+		switch state, change := d.Confirmations.redeem(req.Params.RequestState, owner, callDigest(req)); state {
+		case ticketRedeemed:
+			return consent{store: d.Confirmations, id: req.Params.RequestState}, nil
+		case ticketUsed:
+			return consent{}, &usedError{&refusalError{msg: fmt.Sprintf("Not sent again: already submitted: %s. This call carries "+
+				"the user's confirmation again, and one confirmation sends a change once, so nothing was sent now. %s; "+
+				"to make the change again, call %s again and the user is asked anew.", change, capitalize(q.look), req.Params.Name)}}
+		}
+		again = true // not an answer to a question this server holds: ask
 	}
-	params := mcp.ElicitationParams{Mode: mcp.ElicitationModeForm, Message: message, RequestedSchema: confirmSchema}
+	params := mcp.ElicitationParams{Mode: mcp.ElicitationModeForm, Message: q.text, RequestedSchema: confirmSchema}
 	switch elicitWay(ctx) {
 	case askInResult:
-		return needInput{result: server.NewInputRequestBuilder("").Elicit(confirmID, params).ToolResult()}
+		owner, err := d.ticketOwner(ctx)
+		if err != nil {
+			return consent{}, err
+		}
+		if again {
+			params.Message = "(An earlier answer to this question has expired or was given to another server; please answer again.)\n" + q.text
+		}
+		id := d.Confirmations.issue(owner, callDigest(req), q.change)
+		return consent{}, needInput{result: server.NewInputRequestBuilder(id).Elicit(confirmID, params).ToolResult()}
 	case askNow:
 		// Asked here rather than left to mcp-go's bridge of input-required
 		// results, which turns a failed elicitation into a protocol error.
 		answer, err := server.ServerFromContext(ctx).RequestElicitation(ctx,
 			mcp.ElicitationRequest{Request: mcp.Request{Method: string(mcp.MethodElicitationCreate)}, Params: params})
 		if err != nil {
-			return refuse("Not closed: the user could not be asked to confirm (%s), so the incident is unchanged. "+
+			return consent{}, refuse("Not closed: the user could not be asked to confirm (%s), so the incident is unchanged. "+
 				"Call update_status again to ask again, or ask the user to close it in the ContraForce portal.", askFailure(ctx, err))
 		}
-		return verdict(answer)
+		return consent{}, verdict(answer)
 	}
 	if policy == ConfirmAlways {
-		return refuse("Not closed: this server requires a human to confirm every closure, and this MCP client cannot ask " +
+		return consent{}, refuse("Not closed: this server requires a human to confirm every closure, and this MCP client cannot ask " +
 			"(it does not support elicitation over this connection). Ask the user to close it in the ContraForce portal, or to use a client that supports elicitation.")
 	}
-	return nil
+	return consent{}, nil
+}
+
+// ticketOwner names the calling session for a confirmation ticket.
+func (d Deps) ticketOwner(ctx context.Context) (string, error) {
+	sess, err := d.Session(ctx)
+	if err != nil {
+		return "", err
+	}
+	return ticketOwner(sess), nil
+}
+
+// capitalize upper-cases a sentence's first letter (ASCII).
+func capitalize(s string) string {
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
 }
 
 // verdict reads the human's answer: go ahead only on an accepted, ticked form.

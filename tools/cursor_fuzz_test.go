@@ -106,6 +106,48 @@ var fuzzInputs = []struct {
 		}
 		return ""
 	})},
+	{"whoami", fuzzDecode(func(WhoamiInput) string { return "" })},
+	{"list_users", fuzzDecode(func(in ListUsersInput) string {
+		if in.Role != "" && !in.Role.Valid() {
+			return "an invalid role"
+		}
+		return ""
+	})},
+	{"find_related_incidents", fuzzDecode(func(in FindRelatedInput) string {
+		switch {
+		case !in.Source.Valid() || in.Window != "" && !in.Window.Valid():
+			return "an invalid source or window"
+		case in.Entity != "" && in.EntityKind == "":
+			return "an entity without its kind"
+		case in.Window == client.TimeCustom && in.Since == nil:
+			return "a custom window without its start"
+		}
+		return ""
+	})},
+	{"run_gamebook", fuzzDecode(func(in RunGamebookInput) string {
+		if in.GamebookID == "" || !in.Source.Valid() || len(in.PlaybookIDs) > 50 {
+			return "no gamebook, an invalid source or too many actions"
+		}
+		return ""
+	})},
+	{"bulk_update", fuzzDecode(func(in BulkUpdateInput) string {
+		switch {
+		case len(in.Incidents) == 0 || len(in.Incidents) > 50:
+			return "a batch of none or more than 50"
+		case in.Status == client.StatusClosed && in.Comment == "":
+			return "a closure without a comment"
+		case (in.UserID != "" || in.Email != "") && in.RemoveAssignee:
+			return "an assignee and unassigning"
+		case in.Status == "" && in.UserID == "" && in.Email == "" && !in.RemoveAssignee && in.Comment == "":
+			return "no change"
+		}
+		for _, a := range in.Incidents {
+			if !a.Source.Valid() || a.WorkspaceID == "" || a.IncidentID == "" {
+				return "an incident without its source or ids"
+			}
+		}
+		return ""
+	})},
 }
 
 // fuzzDecode decodes raw into In; when it passes, broken names the rule
@@ -173,6 +215,9 @@ func FuzzToolArguments(f *testing.F) {
 		`{"workspaceId":"\u0000","source":"Sentinel","incidentId":"\u2066x\u2069","content":"\u200b"}`,
 		`{"a":1,"a":2}`, `{"status":"Closed","status":"New"}`, `[]`, `null`, `""`, `1`, ``, `{`, `{"x":1} trailing`,
 		strings.Repeat(`{"a":`, 60) + `1` + strings.Repeat(`}`, 60), strings.Repeat("[", 200) + strings.Repeat("]", 200),
+		`{"incidents":[{"workspaceId":"w","source":"QRadar","incidentId":"1"}],"status":"Closed","comment":"x","removeAssignee":true,"email":"e"}`,
+		`{"workspaceId":"w","source":"Sentinel","incidentId":"1","entity":"x","window":"Custom"}`,
+		`{"workspaceId":"w","source":"Sentinel","incidentId":"1","gamebookId":"g","playbookIds":["a","a"]}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -39,10 +39,10 @@ func describe(tool string, err error, callerCredential bool) string {
 		return refusal.msg
 	case errors.Is(err, client.ErrOutcomeUnknown) && errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("%s timed out waiting for the ContraForce API after the request was sent, so it may or may not have been applied (%v). "+
-			"Call get_incident to see the incident's current state before you try again.", tool, err)
+			"Before you try again, %s.", tool, err, lookFirst(err))
 	case errors.Is(err, client.ErrOutcomeUnknown):
 		return fmt.Sprintf("%s: the request was sent to ContraForce but no usable answer came back, so it may or may not have been applied (%v). "+
-			"Do not repeat it blindly: call get_incident to see the incident's current state first.", tool, err)
+			"Do not repeat it blindly: %s first.", tool, err, lookFirst(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("%s timed out waiting for the ContraForce API. The API may be slow or unreachable; try again shortly.", tool)
 	case errors.Is(err, context.Canceled):
@@ -104,6 +104,26 @@ func isNetworkError(err error) bool {
 	var netErr net.Error
 	var opErr *net.OpError
 	return errors.As(err, &opErr) || errors.As(err, &netErr)
+}
+
+// unknownOutcome is a write that may or may not have been applied
+// (client.ErrOutcomeUnknown, which it wraps), with what to look at before
+// trying again when get_incident is not the place (a gamebook, a batch).
+type unknownOutcome struct {
+	cause error
+	look  string
+}
+
+func (e *unknownOutcome) Error() string { return e.cause.Error() }
+func (e *unknownOutcome) Unwrap() error { return e.cause }
+
+// lookFirst says what to call before repeating a write whose outcome is unknown.
+func lookFirst(err error) string {
+	var u *unknownOutcome
+	if errors.As(err, &u) {
+		return u.look
+	}
+	return "call get_incident to see the incident's current state"
 }
 
 // refusalError is a refusal by this server's own policy (a closure without

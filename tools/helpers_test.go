@@ -29,7 +29,8 @@ import (
 var fixedNow = time.Date(2026, 4, 15, 20, 0, 0, 0, time.UTC)
 
 // toolNames lists the tools of this package in registration order.
-var toolNames = []string{"list_incidents", "get_incident", "update_status", "add_comment", "assign"}
+var toolNames = []string{"list_incidents", "get_incident", "update_status", "add_comment", "assign",
+	"whoami", "list_users", "find_related_incidents", "bulk_update", "list_gamebooks", "run_gamebook"}
 
 // env is one emulator behind a loopback HTTP server.
 type env struct {
@@ -101,6 +102,7 @@ func newServer(deps tools.Deps) *server.MCPServer {
 		server.WithOutputSchemaValidation())
 	for _, mk := range []func(tools.Deps) tools.Tool{
 		tools.ListIncidents, tools.GetIncident, tools.UpdateStatus, tools.AddComment, tools.Assign,
+		tools.Whoami, tools.ListUsers, tools.FindRelatedIncidents, tools.BulkUpdate, tools.ListGamebooks, tools.RunGamebook,
 	} {
 		tool := mk(deps)
 		srv.AddTool(tool.Def, tool.Handler)

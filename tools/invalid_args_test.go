@@ -3,6 +3,7 @@ package tools_test
 import (
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,34 @@ func TestInvalidArguments(t *testing.T) {
 			[]string{`"timeFilterSelection"`, `"Custom"`}},
 		{"whitespace-only comment", "add_comment", at(sentinel, map[string]any{"content": " \n\t "}),
 			[]string{`"content"`, "blank"}},
+		{"whoami takes nothing", "whoami", map[string]any{"workspaceId": emulator.WorkspaceOwnerID},
+			[]string{`unknown argument "workspaceId"`}},
+		{"role outside its enum", "list_users", map[string]any{"role": "Analyst"},
+			[]string{`"role"`, "Owner, ContentAdmin, IncidentResponder, IncidentAnalyst, WorkspaceReader"}},
+		{"entity kind outside its enum", "find_related_incidents", at(sentinel, map[string]any{"entityKind": "Planet"}),
+			[]string{`"entityKind"`, "Account, Host, Ip, File, Url"}},
+		{"an entity without its kind", "find_related_incidents", at(sentinel, map[string]any{"entity": "jane@contoso.com"}),
+			[]string{`"entityKind"`, "required with entity"}},
+		{"a window the API does not know", "find_related_incidents", at(sentinel, map[string]any{"window": "SevenDays"}),
+			[]string{`"window"`, "ThreeHours", "FourtyEightHours"}},
+		{"a custom window without its start", "find_related_incidents", at(sentinel, map[string]any{"window": "Custom"}),
+			[]string{`"since"`, "Custom"}},
+		{"run_gamebook without a gamebook", "run_gamebook", at(defender, nil),
+			[]string{`missing required argument "gamebookId"`}},
+		{"a repeated action", "run_gamebook", at(defender, map[string]any{"gamebookId": "g", "playbookIds": []string{"a", "a"}}),
+			[]string{`"playbookIds[1]"`, "repeats"}},
+		{"a batch of none", "bulk_update", map[string]any{"incidents": []any{}, "status": "Active"},
+			[]string{`"incidents"`, "1"}},
+		{"a batch of 51", "bulk_update", map[string]any{"incidents": slices.Repeat([]any{at(defender, nil)}, 51), "status": "Active"},
+			[]string{`"incidents"`, "50"}},
+		{"a batch item without its source", "bulk_update", map[string]any{"incidents": []any{without(at(defender, nil), "source")}, "status": "Active"},
+			[]string{`"incidents[0].source"`}},
+		{"closing a batch without a comment", "bulk_update", map[string]any{"incidents": []any{at(defender, nil)}, "status": "Closed"},
+			[]string{`"comment"`, "Closed"}},
+		{"an assignee and unassigning", "bulk_update", map[string]any{"incidents": []any{at(defender, nil)}, "email": "a@b.c", "removeAssignee": true},
+			[]string{`"removeAssignee"`, "userId or email"}},
+		{"a verdict without closing", "bulk_update", map[string]any{"incidents": []any{at(defender, nil)}, "status": "Active", "classification": "FalsePositive"},
+			[]string{`"classification"`, "Closed"}},
 	}
 	before := e.emu.Stats().Requests
 	for _, tt := range tests {

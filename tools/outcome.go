@@ -79,6 +79,12 @@ type dryRunner interface{ dryRun() bool }
 // dryRun: update_status's dryRun makes no change.
 func (in UpdateStatusInput) dryRun() bool { return in.DryRun }
 
+// dryRun: bulk_update's dryRun makes no change.
+func (in BulkUpdateInput) dryRun() bool { return in.DryRun }
+
+// dryRun: run_gamebook's dryRun runs nothing.
+func (in RunGamebookInput) dryRun() bool { return in.DryRun }
+
 // outcomeOf classifies a handler's return from its types.
 func outcomeOf(in any, err error) Outcome {
 	var ask needInput

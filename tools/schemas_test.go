@@ -11,7 +11,8 @@ import (
 // tools with, is exactly what reflecting the tools' structs gives.
 // Regenerate with: UPDATE_GOLDEN=1 go test ./tools -run TestGeneratedSchemasAreFresh
 func TestGeneratedSchemasAreFresh(t *testing.T) {
-	all := []Tool{ListIncidents(Deps{}), GetIncident(Deps{}), UpdateStatus(Deps{}), AddComment(Deps{}), Assign(Deps{})}
+	all := []Tool{ListIncidents(Deps{}), GetIncident(Deps{}), UpdateStatus(Deps{}), AddComment(Deps{}), Assign(Deps{}),
+		Whoami(Deps{}), ListUsers(Deps{}), FindRelatedIncidents(Deps{}), BulkUpdate(Deps{}), ListGamebooks(Deps{}), RunGamebook(Deps{})}
 	want := make(map[string]toolSchemas, len(all))
 	for _, tool := range all {
 		in, out, err := tool.Schemas()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -33,6 +34,9 @@ type Session struct {
 	// OnBehalfOf is the user an OAuth access token named (nil otherwise):
 	// comments name them beside the agent, and the audit log records them.
 	OnBehalfOf *User
+	// ResponseActions is the operator's switch for response actions
+	// (run_gamebook): off unless enabled, whatever the scopes.
+	ResponseActions bool
 	// CallerCredential: the caller presented Client's credential (hosted
 	// pass-through), so a rejected credential is the caller's to fix, not
 	// the operator's.
@@ -53,6 +57,10 @@ type Deps struct {
 	// Cursors keeps list_incidents' positions; nil gives the tool a store
 	// of its own (share one to let the shift hand-off issue cursors).
 	Cursors *Cursors
+	// Confirmations keeps the tickets that make a confirmation answered in
+	// a later call (protocol 2026-07-28) send its change once; nil gives
+	// each tool that asks a store of its own.
+	Confirmations *Confirmations
 }
 
 // api returns the session's API client.
@@ -94,6 +102,18 @@ type Tool struct {
 	// Schemas reflects the input and output structs (the validator's view
 	// of them, and the README reference's).
 	Schemas func() (in, out *schema.Schema, err error)
+	// ResponseAction marks a tool that acts on the world beyond ContraForce
+	// (isolating a host, disabling an account): offered only to a session
+	// whose operator enabled response actions.
+	ResponseAction bool
+}
+
+// Offered reports whether the session may use the tool: its scope is one
+// of the session's, a write needs a session that is not read-only, and a
+// response action one whose operator enabled them.
+func (t Tool) Offered(sess *Session) bool {
+	return slices.Contains(sess.Scopes, t.Scope) && (t.ReadOnly() || !sess.ReadOnly) &&
+		(!t.ResponseAction || sess.ResponseActions)
 }
 
 // ReadOnly reports whether the tool only reads.
@@ -115,6 +135,8 @@ type spec[In, Out any] struct {
 	handle func(ctx context.Context, in In) (Out, error)
 	// text renders the result for clients that read only text content.
 	text func(Out) string
+	// responseAction: see Tool.ResponseAction.
+	responseAction bool
 	// deps are the tool's dependencies; the adapter asks them whose
 	// credential a failure concerns.
 	deps Deps
@@ -181,7 +203,7 @@ func newTool[In, Out any](s spec[In, Out]) Tool {
 		}
 		return render(res, s.text)
 	}
-	return Tool{Def: def, Scope: s.scope, Handler: handler, Schemas: reflected}
+	return Tool{Def: def, Scope: s.scope, Handler: handler, Schemas: reflected, ResponseAction: s.responseAction}
 }
 
 // render returns the structured result and its short text rendering, both

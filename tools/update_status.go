@@ -74,6 +74,9 @@ type UpdateStatusOutput struct {
 
 // UpdateStatus is the update_status tool: every field of the v2 status change.
 func UpdateStatus(d Deps) Tool {
+	if d.Confirmations == nil {
+		d.Confirmations = NewConfirmations(ConfirmationOptions{})
+	}
 	return newTool(spec[UpdateStatusInput, UpdateStatusOutput]{
 		deps:  d,
 		name:  "update_status",
@@ -129,12 +132,24 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 		out.After = predicted
 		return out, nil
 	}
+	var ok consent // the user's confirmation, used once
 	if in.Status == client.StatusClosed {
 		policy := d.ConfirmClose
 		if policy == "" {
 			policy = ConfirmAuto
 		}
-		err := confirm(ctx, policy, closeQuestion(before.Incident, out, predicted))
+		// whoami's check (issue 12): nobody is asked to confirm a closure
+		// that the service account's role would make ContraForce refuse.
+		if policy != ConfirmNever {
+			if why := roleRefusal(ctx, sess, ref.WorkspaceID); why != "" {
+				return out, refuse("Not closed: %s, so ContraForce would refuse the closure; incident %s is unchanged. "+
+					"Call whoami to see where this server may change incidents.", why, ref.IncidentID)
+			}
+		}
+		var err error
+		ok, err = confirm(ctx, d, policy, question{text: closeQuestion(before.Incident, out, predicted),
+			change: fmt.Sprintf("the closure of %s incident %s", ref.Source, ref.IncidentID),
+			look:   "call get_incident to see the incident's state"})
 		if errors.Is(err, errDeclined) {
 			return out, refuse("Not closed: the user declined to confirm, so incident %s is unchanged (status %s). Ask the user how to proceed.",
 				ref.IncidentID, out.Before.Status)
@@ -145,6 +160,7 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	}
 
 	meta, err := sess.Client.UpdateStatus(ctx, ref, req)
+	ok.settle(err)
 	if err != nil {
 		return out, fmt.Errorf("incident %s: %w", ref.IncidentID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,8 @@ import (
 type conformance struct {
 	t       *testing.T
 	nonNull map[string]bool // documented path -> seen non-null
+	// enums are the enum members checked (default enumMembers).
+	enums map[string][]string
 }
 
 func newConformance(t *testing.T) *conformance {
@@ -92,7 +95,11 @@ func (c *conformance) check(where string, example, got any, path string) {
 		}
 		leaf := path[strings.LastIndexAny(path, ".]")+1:]
 		s, isString := got.(string)
-		if allowed, ok := enumMembers[leaf]; ok && isString && !slices.Contains(allowed, s) {
+		enums := c.enums
+		if enums == nil {
+			enums = enumMembers
+		}
+		if allowed, ok := enums[leaf]; ok && isString && !slices.Contains(allowed, s) {
 			c.t.Errorf("%s: %s = %v is not a documented value", where, path, got)
 		}
 	}
@@ -267,4 +274,57 @@ func TestContractProblemAnswers(t *testing.T) {
 	if nf["title"] != "Resource not found" || nf["code"] != client.CodeNotFound {
 		t.Errorf("404 problem = %v, want the errors page's title and code", nf)
 	}
+}
+
+// TestContractAgentAnswers checks the answers of the users, related
+// incidents, gamebook and bulk endpoints against their pages' examples.
+func TestContractAgentAnswers(t *testing.T) {
+	h := newHarness(t, emulator.Options{})
+	get := func(file, method, path string, body any) {
+		t.Helper()
+		ex := example(t, "current/"+file)
+		newConformance(t).check(file, ex, decoded(t, h.do(method, path, body).expect(t, http.StatusOK)), "")
+	}
+	get("profile.json", http.MethodGet, "/api/v2/users/profile", nil)
+	get("workspace-users-response.json", http.MethodPost, "/api/v2/users/workspace/users", map[string]any{"accountId": emulator.WorkspaceOwnerID})
+
+	related := newConformance(t)
+	gamebooks := newConformance(t)
+	// Gamebook statuses are not an incident's: the pages list none.
+	gamebooks.enums = map[string][]string{"source": client.EnumStrings[client.Source]()}
+	exRelated, exGamebooks := example(t, "current/related-incidents-response.json"), example(t, "current/incident-gamebooks-response.json")
+	for _, ref := range h.e.Refs() {
+		if ref.WorkspaceID != emulator.WorkspaceOwnerID {
+			continue
+		}
+		q := "?TimeFilteringType=Custom&StartDate=2026-01-01T00:00:00Z"
+		related.check(ref.IncidentID, exRelated, decoded(t, h.do(http.MethodGet, "/api/v2/workspaces/"+ref.WorkspaceID+
+			"/agent/tools/incidents/"+string(ref.Source)+"/"+url.PathEscape(ref.IncidentID)+"/related-by-entity"+q, nil).expect(t, http.StatusOK)), "")
+		gamebooks.check(ref.IncidentID, exGamebooks, decoded(t, h.do(http.MethodGet, "/api/v2/workspaces/"+ref.WorkspaceID+
+			"/gamebooks/by-incident/"+url.PathEscape(ref.IncidentID), nil).expect(t, http.StatusOK)), "")
+	}
+	related.coverage("related incidents", nil)
+	gamebooks.coverage("incident gamebooks", map[string]string{
+		"data[].originalGamebookId":       "no gamebook is a retry of another",
+		"data[].originalGamebookTitle":    "no gamebook is a retry of another",
+		"data[].playbooks[].errorMessage": "no action fails",
+		"data[].playbooks[].tracingId":    "the emulator traces nothing",
+	})
+	history := newConformance(t)
+	history.enums = gamebooks.enums
+	history.check("history", example(t, "current/gamebook-history-response.json"),
+		decoded(t, h.do(http.MethodGet, "/api/v2/workspaces/"+emulator.WorkspaceOwnerID+"/gamebooks/history", nil).expect(t, http.StatusOK)), "")
+
+	ref := h.findRef(inWorkspace(emulator.WorkspaceOwnerID, client.SourceDefenderXDR, client.StatusNew))
+	st, _ := h.e.Incident(ref)
+	gb := gamebooksOf(t, h, ref)[0]
+	submitted := newConformance(t)
+	submitted.enums = gamebooks.enums
+	submitted.check("submit", example(t, "current/submit-gamebook-response.json"), decoded(t, h.do(http.MethodPost,
+		"/api/v2/workspaces/"+ref.WorkspaceID+"/agent/tools/incidents/"+string(ref.Source)+"/"+url.PathEscape(ref.IncidentID)+"/gamebooks",
+		submission(gb, st.Number, "ManualInvestigateAndRespond")).expect(t, http.StatusOK)), "")
+	get("bulk-update-response.json", http.MethodPost, "/api/v2/incidents/across-workspaces/bulk-update", map[string]any{"items": []any{
+		map[string]any{"id": ref.IncidentID, "workspace": ref.WorkspaceID, "incidentSource": string(ref.Source), "status": "Active"},
+		map[string]any{"id": "nope", "workspace": emulator.WorkspaceNoRoleID, "incidentSource": "Sentinel", "status": "Active"},
+	}})
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/contraforce/contraforce-mcp/client"
 )
 
-// The demo credential: full scope, Owner / IncidentResponder / WorkspaceReader
+// The demo credential: every scope but org:service-accounts:manage, Owner / IncidentResponder / WorkspaceReader
 // on three workspaces and no role on the fourth. It is public (README).
 const (
 	DemoClientID     = "6f1c2a3b-0d4e-4f5a-9b6c-7d8e9fa0b1c2"
@@ -57,13 +57,15 @@ func demoRoles() map[string]client.WorkspaceRole {
 	}
 }
 
-// DefaultCredentials returns the demo credential (full scope) and the test
+// DefaultCredentials returns the demo credential (every incident and
+// gamebook scope) and the test
 // credentials "reader" and "responder-nocomment", all with the demo roles.
 func DefaultCredentials() []Credential {
 	return []Credential{
 		{ClientID: DemoClientID, ClientSecret: DemoClientSecret, Name: DemoName, UserID: DemoUserID,
-			Scopes: []client.Scope{client.ScopeIncidentsRead, client.ScopeIncidentsWrite, client.ScopeIncidentsComments},
-			Roles:  demoRoles()},
+			Scopes: []client.Scope{client.ScopeIncidentsRead, client.ScopeIncidentsWrite, client.ScopeIncidentsComments,
+				client.ScopeGamebooksRead, client.ScopeGamebooksRun},
+			Roles: demoRoles()},
 		{ClientID: ReaderClientID, ClientSecret: ReaderClientSecret, Name: ReaderName, UserID: ReaderUserID,
 			Scopes: []client.Scope{client.ScopeIncidentsRead}, Roles: demoRoles()},
 		{ClientID: ResponderNoCommentClientID, ClientSecret: ResponderNoCommentClientSecret,

@@ -17,6 +17,13 @@
 //	GET  …/comments   200 {data: [Comment]}      POST …/comments  201 {data: Comment}
 //	PUT  …/status     204                        PUT  …/assignee  204
 //	GET  …/evidence   200 {data: Evidence}       GET  /api/v2/users  200 {data: [User]}
+//	GET  /api/v2/users/profile  200 {data: Profile}      GET /api/v2/users/{userId}  200 {data: User}
+//	POST /api/v2/users/workspace/users                   200 {data: [WorkspaceUser]}
+//	GET  /api/v2/workspaces/{ws}/agent/tools/incidents/{source}/{id}/related-by-entity  200 {data: {incidents}}
+//	POST /api/v2/workspaces/{ws}/agent/tools/incidents/{source}/{id}/gamebooks        200 {data: SubmitGamebookResult}
+//	GET  /api/v2/workspaces/{ws}/gamebooks/by-incident/{id}  200 {data: [Gamebook]}
+//	GET  /api/v2/workspaces/{ws}/gamebooks/history[?pageToken=]  200 {data: GamebookHistory}
+//	POST /api/v2/incidents/across-workspaces/bulk-update  200 {data: BulkUpdateResult}
 //
 // Success bodies are {"data", "meta": {"requestId", "timestamp"}}; every
 // answer (204 and errors included) carries X-Request-Id equal to the
@@ -67,6 +74,75 @@
 //     (profilePictureUrl and workspaceRole null, groups empty) plus the older
 //     page's isActive, and roleAssignments limited to the workspaces the
 //     caller has a role on.
+//
+// Users, related incidents, gamebooks and bulk updates:
+//   - Scopes: the users endpoints and related-by-entity need incidents:read,
+//     bulk-update incidents:write; gamebooks/by-incident and history need
+//     gamebooks:read, a submission gamebooks:run (the scope names are this
+//     project's: no page names them). The demo credential holds all five;
+//     "reader" and "responder-nocomment" hold no gamebook scope.
+//   - GET /users/profile is the calling service account: its name, its
+//     user's e-mail (also the upn), organisation "Contoso Group". GET
+//     /users/{userId} is any user of the organisation (404 otherwise), roles
+//     limited as in GET /users. POST /users/workspace/users reads accountId
+//     as the workspace id (a GUID, 400 otherwise; 403 without a role on it),
+//     lists the active users with a role there (one row per role, id a hash
+//     of user and workspace, userId the user), query a case-insensitive
+//     substring of the name or e-mail, role one of the five roles.
+//   - related-by-entity searches the path's workspace only (never another
+//     customer's), every source, the incident itself excluded, newest first,
+//     at most 100 rows. EntityKind is matched case-insensitively, with
+//     aliases (Account, User and Mailbox are accounts; Host and Device hosts;
+//     File and FileHash files; Ip, Url, Process); an unknown kind is 400.
+//     EntityFilter equals an entity's main identifier, case-insensitively:
+//     an account's upn, a host's hostName, an IP's address, a file's sha256,
+//     a URL, a process's imageFile. Without them, every entity of the
+//     incident is compared. TimeFilteringType defaults to TwentyFourHours
+//     (relative to Now); Custom needs StartDate (EndDate defaults to Now);
+//     StartDate with a named window, or after EndDate, is 400.
+//   - Gamebooks: every workspace has the same catalog of nine actions by
+//     entity type (revoke sessions, disable account, reset password; isolate
+//     device, antivirus scan; quarantine file, block file hash; block IP;
+//     block URL), each with a per-workspace referenceId; disabling an
+//     account, resetting a password and isolating a device are high-impact
+//     (isAdminRequired). Up to three gamebooks are proposed for each incident
+//     (identity, device, network), each action bound to every entity of the
+//     incident it applies to (blocking an IP: external addresses only),
+//     status Pending; recommended unless high-impact, or high-impact on a
+//     High incident. They derive from the incident's entities, so they are
+//     the same on every read. The history is seeded: the recommended actions
+//     of the first proposal ran (Success, 15 minutes before closing) for
+//     every incident closed as TruePositive and for one in three closed
+//     incidents of the sources without a verdict.
+//   - by-incident lists an incident's submitted gamebooks, newest first,
+//     then its proposals; the path has no source, so the id is looked up in
+//     the workspace (404 when none has it). history lists the workspace's
+//     submitted gamebooks, newest first, 20 a page; pageToken is "gh-<offset>"
+//     (anything else is 400).
+//   - A submission needs a role that may run gamebooks (Owner, ContentAdmin,
+//     IncidentResponder: "Incident Responder role or higher"), else 403
+//     INSUFFICIENT_WORKSPACE_ROLE. trigger_type is required: OnQueue is
+//     refused (400) for Informational and Low incidents (their severities'
+//     Gamebooks capability is off), ManualInvestigateOnly always (an
+//     investigate-only run responds to nothing). incident_number, when sent,
+//     must be the incident's; playbooks must not be empty; each playbook_id
+//     must be a catalog action of the workspace that acts on the entity_id
+//     (an entity of the incident), affected_entity its name
+//     (case-insensitive), sequences positive and distinct; errors are 400
+//     keyed "playbooks[i].…" and nothing is recorded. A valid submission runs
+//     at once: status Success, unless it holds a high-impact action and the
+//     caller is not the workspace's Owner: PendingApproval (the approval
+//     gates). It is answered 200 {success, summary, gamebook_id, status}.
+//   - bulk-update validates the whole body first (400, nothing applied):
+//     1 to 50 items; each with id, workspace (a GUID), incidentSource; the
+//     status rules of PUT …/status per item (keys "items[i].…"); user
+//     (resolved by id, else e-mail, active) or removeAssignee, not both; at
+//     least one change. Then, under one lock, each item is authorized:
+//     forbidden, with the reason, when the caller has no role on its
+//     workspace, a read-only one, or no such incident exists; the others are
+//     applied as the status and assignee writes are (a comment without a
+//     status change is a plain agent comment). Answer 200 {accepted: [id],
+//     forbidden: [{incidentId, workspaceId, reason}]}.
 //
 // Requests:
 //   - Unknown JSON members are ignored (System.Text.Json's default).

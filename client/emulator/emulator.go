@@ -102,6 +102,7 @@ type Emulator struct {
 	users      []client.User           // organisation users, stable order
 	userIndex  map[string]int          // user id -> index in users
 	commentSeq int                     // ids of comments created by writes
+	runs       []*gamebookRun          // submitted gamebooks, oldest first
 
 	faults faultState
 }
@@ -139,6 +140,7 @@ func New(opts Options) *Emulator {
 	}
 	e.loadUsers()
 	e.load(generate(opts.Seed, opts.Now()))
+	e.seedRuns()
 	for _, c := range opts.Credentials {
 		e.AddCredential(c)
 	}
@@ -192,6 +194,24 @@ func (e *Emulator) routes() *http.ServeMux {
 		http.MethodGet: {EndpointEvidence, read, e.handleEvidence}}))
 	mux.Handle(apiPrefix+"/users", e.route(map[string]operation{
 		http.MethodGet: {EndpointUsers, read, e.handleUsers}}))
+	mux.Handle(apiPrefix+"/users/profile", e.route(map[string]operation{
+		http.MethodGet: {EndpointProfile, read, e.handleProfile}}))
+	mux.Handle(apiPrefix+"/users/{userId}", e.route(map[string]operation{
+		http.MethodGet: {EndpointUser, read, e.handleUser}}))
+	mux.Handle(apiPrefix+"/users/workspace/users", e.route(map[string]operation{
+		http.MethodPost: {EndpointWorkspaceUsers, read, e.handleWorkspaceUsers}}))
+	mux.Handle(apiPrefix+"/incidents/across-workspaces/bulk-update", e.route(map[string]operation{
+		http.MethodPost: {EndpointBulkUpdate, write, e.handleBulkUpdate}}))
+	agent := apiPrefix + "/workspaces/{workspaceId}/agent/tools/incidents/{source}/{incidentId}"
+	mux.Handle(agent+"/related-by-entity", e.route(map[string]operation{
+		http.MethodGet: {EndpointRelated, read, e.handleRelated}}))
+	mux.Handle(agent+"/gamebooks", e.route(map[string]operation{
+		http.MethodPost: {EndpointSubmitGamebook, client.ScopeGamebooksRun, e.handleSubmitGamebook}}))
+	gamebooks := apiPrefix + "/workspaces/{workspaceId}/gamebooks"
+	mux.Handle(gamebooks+"/by-incident/{incidentId}", e.route(map[string]operation{
+		http.MethodGet: {EndpointIncidentGamebooks, client.ScopeGamebooksRead, e.handleIncidentGamebooks}}))
+	mux.Handle(gamebooks+"/history", e.route(map[string]operation{
+		http.MethodGet: {EndpointGamebookHistory, client.ScopeGamebooksRead, e.handleGamebookHistory}}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		e.writeProblem(w, callOf(r), problem{status: http.StatusNotFound, code: client.CodeNotFound, blank: true,
 			detail: fmt.Sprintf("No API endpoint matches %s %s; endpoints live under %s.", r.Method, r.URL.EscapedPath(), apiPrefix)})

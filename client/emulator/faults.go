@@ -21,6 +21,20 @@ const (
 	EndpointAssign        Endpoint = "Assign"        // PUT …/assignee
 	EndpointEvidence      Endpoint = "Evidence"      // GET …/evidence
 	EndpointUsers         Endpoint = "Users"         // GET /users
+	EndpointProfile       Endpoint = "Profile"       // GET /users/profile
+	EndpointUser          Endpoint = "User"          // GET /users/{userId}
+	// EndpointWorkspaceUsers is POST /users/workspace/users.
+	EndpointWorkspaceUsers Endpoint = "WorkspaceUsers"
+	// EndpointRelated is GET …/agent/tools/incidents/{source}/{incidentId}/related-by-entity.
+	EndpointRelated Endpoint = "RelatedIncidents"
+	// EndpointIncidentGamebooks is GET /workspaces/{ws}/gamebooks/by-incident/{incidentId}.
+	EndpointIncidentGamebooks Endpoint = "IncidentGamebooks"
+	// EndpointGamebookHistory is GET /workspaces/{ws}/gamebooks/history.
+	EndpointGamebookHistory Endpoint = "GamebookHistory"
+	// EndpointSubmitGamebook is POST …/agent/tools/incidents/{source}/{incidentId}/gamebooks.
+	EndpointSubmitGamebook Endpoint = "SubmitGamebook"
+	// EndpointBulkUpdate is POST /incidents/across-workspaces/bulk-update.
+	EndpointBulkUpdate Endpoint = "BulkUpdate"
 )
 
 // Fault is an injected misbehaviour. Faults are queued and matched in FIFO

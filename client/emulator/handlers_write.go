@@ -240,7 +240,7 @@ func (e *Emulator) handleAssign(w http.ResponseWriter, r *http.Request, c *call)
 	req.UserID, req.Email = strings.TrimSpace(req.UserID), strings.TrimSpace(req.Email)
 	errs := fieldErrors{}
 	if req.UserID == "" && req.Email == "" {
-		errs.add("", "Either userId or email is required (list the users with GET /users).")
+		errs.add("", "Either userId or email is required.")
 	}
 	checkBodySource(errs, req.Source)
 	if len(errs) > 0 {
@@ -275,7 +275,7 @@ func (e *Emulator) resolveAssigneeLocked(req assignRequest) (client.User, fieldE
 	key, ok := "userId", false
 	if req.UserID != "" {
 		if u, ok = e.userByID(req.UserID); !ok {
-			errs.add("userId", "No user with id %q in the organisation (list the users with GET /users).", req.UserID)
+			errs.add("userId", "No user with id %q in the organisation.", req.UserID)
 			return u, errs
 		}
 		if req.Email != "" && !strings.EqualFold(u.Email, req.Email) {
@@ -283,7 +283,7 @@ func (e *Emulator) resolveAssigneeLocked(req assignRequest) (client.User, fieldE
 			return u, errs
 		}
 	} else if u, ok = e.userByEmail(req.Email); !ok {
-		errs.add("email", "No user with e-mail %q in the organisation (list the users with GET /users).", req.Email)
+		errs.add("email", "No user with e-mail %q in the organisation.", req.Email)
 		return u, errs
 	} else {
 		key = "email"

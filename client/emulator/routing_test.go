@@ -12,7 +12,7 @@ import (
 
 func TestUnknownPathIs404Problem(t *testing.T) {
 	h := newHarness(t, emulator.Options{})
-	for _, path := range []string{"/api/v2/nope", "/", "/api/v1/users", "/api/v2/users/extra"} {
+	for _, path := range []string{"/api/v2/nope", "/", "/api/v1/users", "/api/v2/users/extra/more"} {
 		p := problemOf(t, h.do(http.MethodGet, path, nil), http.StatusNotFound, client.CodeNotFound)
 		if p.Type != "about:blank" || p.Instance != path {
 			t.Errorf("%s: type %q instance %q", path, p.Type, p.Instance)

@@ -32,6 +32,7 @@ type config struct {
 	LogLevel         slog.Level
 	Demo             bool
 	ConfirmClose     tools.ConfirmPolicy
+	ResponseActions  bool
 }
 
 // defaultScopes are the incident scopes a triage agent's credential holds.
@@ -73,6 +74,7 @@ func commonFlags(fs *flag.FlagSet, c *config, getenv func(string) string) func()
 	str(&timeout, flagSpec{"timeout", envPrefix + "TIMEOUT", "timeout of one API request"}, timeout)
 	str(&confirm, flagSpec{"confirm-close", envPrefix + "CONFIRM_CLOSE", "when closing asks the human first: auto (when the client supports elicitation), always (refuse when it cannot), never"}, string(tools.ConfirmAuto))
 	boolean(&c.Demo, flagSpec{"demo", envPrefix + "DEMO", "run against the embedded ContraForce emulator on loopback, with its demo data and credential"})
+	boolean(&c.ResponseActions, flagSpec{"response-actions", envPrefix + "RESPONSE_ACTIONS", "offer run_gamebook (response actions such as isolating a host, each confirmed by the user); needs the scope gamebooks:run too"})
 
 	// finish runs after fs.Parse: it converts and checks the strings.
 	return func() error {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -74,8 +75,9 @@ type hostileRig struct {
 
 func newHostileRig(t *testing.T) *hostileRig {
 	t.Helper()
+	scopes := append(slices.Clone(defaultScopes), client.ScopeGamebooksRead, client.ScopeGamebooksRun)
 	cred := emulator.Credential{ClientID: hostileClientID, ClientSecret: hostileSecret, Name: "hostile-tests",
-		Scopes: defaultScopes, Roles: map[string]client.WorkspaceRole{
+		Scopes: scopes, Roles: map[string]client.WorkspaceRole{
 			emulator.WorkspaceOwnerID: client.RoleOwner, emulator.WorkspaceResponderID: client.RoleIncidentResponder,
 			emulator.WorkspaceReaderID: client.RoleWorkspaceReader,
 		}}
@@ -96,7 +98,8 @@ func newHostileRig(t *testing.T) *hostileRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := &tools.Session{Client: cc, Scopes: defaultScopes}
+	// Every tool is offered, response actions included.
+	sess := &tools.Session{Client: cc, Scopes: scopes, ResponseActions: true}
 	srv, _ := newMCPServer(serverDeps{
 		Session:      func(context.Context) (*tools.Session, error) { return sess, nil },
 		Logger:       log,
@@ -320,16 +323,26 @@ func TestPathTraversalIDs(t *testing.T) {
 	// when one fails, so a request may reach the API after its tool
 	// returned: every request must be under the escaped path of one of
 	// the targets (they are distinct), whichever subtest sees it.
-	var prefixes []string
+	var prefixes, gamebookPaths []string
 	for _, tg := range targets {
-		prefixes = append(prefixes, "/api/v2/workspaces/"+url.PathEscape(tg.ws)+"/incidents/Sentinel/"+url.PathEscape(tg.id))
+		ws, id := url.PathEscape(tg.ws), url.PathEscape(tg.id)
+		prefixes = append(prefixes, "/api/v2/workspaces/"+ws+"/incidents/Sentinel/"+id,
+			"/api/v2/workspaces/"+ws+"/agent/tools/incidents/Sentinel/"+id)
+		gamebookPaths = append(gamebookPaths, "/api/v2/workspaces/"+ws+"/gamebooks/by-incident/"+id)
 	}
+	// Paths built from no argument: the users the assignee is checked
+	// against, and the service account's own profile and roles.
+	fixed := []string{"/api/v2/users", "/api/v2/users/profile", "/api/v2/users/sa-" + hostileClientID}
 	underATarget := func(p string) bool {
+		if slices.Contains(fixed, p) || slices.Contains(gamebookPaths, p) {
+			return true
+		}
 		for _, prefix := range prefixes {
 			rest, ok := strings.CutPrefix(p, prefix)
 			path, query, _ := strings.Cut(rest, "?")
-			if ok && (path == "" || path == "/comments" || path == "/evidence" || path == "/status" || path == "/assignee") &&
-				(query == "" || query == "withDetails=true" || query == "withDetails=false") {
+			if ok && (path == "" || path == "/comments" || path == "/evidence" || path == "/status" || path == "/assignee" ||
+				path == "/related-by-entity" || path == "/gamebooks") &&
+				(query == "" || query == "withDetails=true" || query == "withDetails=false" || path == "/related-by-entity") {
 				return true
 			}
 		}
@@ -345,6 +358,10 @@ func TestPathTraversalIDs(t *testing.T) {
 			{"add_comment", map[string]any{"content": "path test"}},
 			{"update_status", map[string]any{"status": "Active"}},
 			{"assign", map[string]any{"userId": emulator.UserAnalystID}},
+			{"find_related_incidents", nil},
+			{"find_related_incidents", map[string]any{"entityKind": "Account", "entity": "adele.vance@contoso.com", "window": "ThreeHours"}},
+			{"list_gamebooks", nil},
+			{"run_gamebook", map[string]any{"gamebookId": "x"}},
 		} {
 			t.Run(fmt.Sprintf("%s %q %q", tool.name, tg.ws, tg.id), func(t *testing.T) {
 				res, text, err := r.call(t, tool.name, hostileArgs(tg.ws, client.SourceSentinel, tg.id, tool.extra))
@@ -525,6 +542,46 @@ func TestIncidentTextIsSanitized(t *testing.T) {
 			if bad := unsafeRunes(text) + unsafeJSON(raw); bad != "" {
 				t.Errorf("list_incidents: %s", bad)
 			}
+			// The tools that show other incidents, entities and gamebooks.
+			args := hostileArgs(ref.WorkspaceID, ref.Source, ref.IncidentID, nil)
+			var proposal string
+			for _, tool := range []string{"find_related_incidents", "list_gamebooks"} {
+				res, text, err = r.call(t, tool, args)
+				if err != nil || res.IsError {
+					t.Fatalf("%s: %v %.300q", tool, err, text)
+				}
+				raw, _ = json.Marshal(res.StructuredContent)
+				if bad := unsafeRunes(text) + unsafeJSON(raw); bad != "" {
+					t.Errorf("%s: %s", tool, bad)
+				}
+				if tool == "list_gamebooks" {
+					var out tools.ListGamebooksOutput
+					_ = json.Unmarshal(raw, &out)
+					if len(out.Gamebooks) > 0 {
+						proposal = out.Gamebooks[0].GamebookID
+					}
+				}
+			}
+			dry := []struct {
+				tool string
+				args map[string]any
+			}{{"bulk_update", map[string]any{"incidents": []any{args}, "status": "Active", "dryRun": true}}}
+			if proposal != "" {
+				dry = append(dry, struct {
+					tool string
+					args map[string]any
+				}{"run_gamebook", hostileArgs(ref.WorkspaceID, ref.Source, ref.IncidentID, map[string]any{"gamebookId": proposal, "dryRun": true})})
+			}
+			for _, d := range dry {
+				res, text, err = r.call(t, d.tool, d.args)
+				if err != nil || res.IsError {
+					t.Fatalf("%s dry run: %v %.300q", d.tool, err, text)
+				}
+				raw, _ = json.Marshal(res.StructuredContent)
+				if bad := unsafeRunes(text) + unsafeJSON(raw); bad != "" {
+					t.Errorf("%s dry run: %s", d.tool, bad)
+				}
+			}
 
 			// Resources.
 			for _, uri := range []string{resources.IncidentURI(ref), resources.CommentsURI(ref), resources.EvidenceURI(ref)} {
@@ -548,7 +605,7 @@ func TestIncidentTextIsSanitized(t *testing.T) {
 			}
 
 			// Prompts.
-			for _, name := range []string{"triage_incident", "close_incident"} {
+			for _, name := range []string{"triage_incident", "close_incident", "respond_to_incident"} {
 				req := mcp.GetPromptRequest{}
 				req.Params.Name = name
 				req.Params.Arguments = map[string]string{"workspaceId": ref.WorkspaceID, "source": string(ref.Source), "incidentId": ref.IncidentID}

@@ -230,7 +230,7 @@ func tenantConfigs(sc serveConfig, log *slog.Logger) ([]hosted.TenantConfig, str
 	one := hosted.TenantConfig{
 		Name: "default", TokenSHA256: sc.TokenSHA256, Scopes: sc.Scopes,
 		Workspaces: sc.Workspaces, AgentName: sc.AgentName, ReadOnly: sc.ReadOnly,
-		OAuth: sc.OAuth.bindings(),
+		ResponseActions: sc.ResponseActions, OAuth: sc.OAuth.bindings(),
 	}
 	token := ""
 	switch {

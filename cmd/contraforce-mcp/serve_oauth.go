@@ -127,7 +127,7 @@ func (oc oauthConfig) bindIssuers(cfgs []hosted.TenantConfig) error {
 func toolAccess(s surface) map[string]hosted.ToolAccess {
 	m := make(map[string]hosted.ToolAccess, len(s.Tools))
 	for _, t := range s.Tools {
-		m[t.Def.Name] = hosted.ToolAccess{Scope: t.Scope, Write: !t.ReadOnly()}
+		m[t.Def.Name] = hosted.ToolAccess{Scope: t.Scope, Write: !t.ReadOnly(), ResponseAction: t.ResponseAction}
 	}
 	return m
 }

@@ -388,19 +388,20 @@ func TestOAuthScopesNarrowTheSession(t *testing.T) {
 		slices.Sort(names)
 		return names
 	}
+	reads := []string{"find_related_incidents", "get_incident", "list_incidents", "list_users", "whoami"}
 	readOnly := good.token(func(c map[string]any) { c["scope"] = "incidents:read" })
-	if got := toolNames(readOnly); !slices.Equal(got, []string{"get_incident", "list_incidents"}) {
+	if got := toolNames(readOnly); !slices.Equal(got, reads) {
 		t.Errorf("tools for an incidents:read token: %v", got)
 	}
 	if got := toolNames(good.token(func(c map[string]any) { c["scope"] = "openid" })); len(got) != 0 {
 		t.Errorf("tools for a token without our scopes: %v", got)
 	}
 	// Entra ID's form: scp, naming the scope without its URI.
-	if got := toolNames(good.token(func(c map[string]any) { delete(c, "scope"); c["scp"] = "incidents:read incidents:comments" })); len(got) != 3 {
+	if got := toolNames(good.token(func(c map[string]any) { delete(c, "scope"); c["scp"] = "incidents:read incidents:comments" })); len(got) != len(reads)+1 {
 		t.Errorf("tools for an scp token: %v", got)
 	}
 	// A read-only tenant's token with every scope still gets only reads.
-	if got := toolNames(good.token(func(c map[string]any) { c["tid"] = "readonly" })); !slices.Equal(got, []string{"get_incident", "list_incidents"}) {
+	if got := toolNames(good.token(func(c map[string]any) { c["tid"] = "readonly" })); !slices.Equal(got, reads) {
 		t.Errorf("tools for the read-only tenant: %v", got)
 	}
 
@@ -482,7 +483,7 @@ func TestOAuthProtectedResourceMetadata(t *testing.T) {
 	wantAS := []string{good.url, other.url}
 	slices.Sort(wantAS)
 	if md.Resource != oauthResource || !slices.Equal(md.AuthorizationServers, wantAS) ||
-		!slices.Equal(md.ScopesSupported, []string{"incidents:read", "incidents:write", "incidents:comments"}) ||
+		!slices.Equal(md.ScopesSupported, []string{"incidents:read", "incidents:write", "incidents:comments", "gamebooks:read", "gamebooks:run"}) ||
 		!slices.Equal(md.BearerMethodsSupported, []string{"header"}) {
 		t.Errorf("metadata %+v", md)
 	}

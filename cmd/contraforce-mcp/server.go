@@ -72,7 +72,8 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 	// shift hand-off gives to continue its lists.
 	cursors := tools.NewCursors(tools.CursorOptions{})
 	s := newSurface(surfaceDeps{
-		Tools:     tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose, Cursors: cursors},
+		Tools: tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose, Cursors: cursors,
+			Confirmations: tools.NewConfirmations(tools.ConfirmationOptions{})},
 		Resources: resources.Deps{Client: apiClient},
 		Prompts:   prompts.Deps{Client: apiClient, ListCursor: cursors.ListCursor},
 	})
@@ -129,7 +130,7 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 func allowed(s surface, sess *tools.Session, name string) bool {
 	for _, t := range s.Tools {
 		if t.Def.Name == name {
-			return slices.Contains(sess.Scopes, t.Scope) && (t.ReadOnly() || !sess.ReadOnly)
+			return t.Offered(sess)
 		}
 	}
 	return false

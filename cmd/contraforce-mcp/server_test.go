@@ -84,22 +84,35 @@ func connectAs(t *testing.T, srv *server.MCPServer, name string) *mcpclient.Clie
 // not declare, or a write tool under --read-only, is neither listed nor
 // callable.
 func TestScopesAndReadOnlyDecideTheTools(t *testing.T) {
-	all := []string{"list_incidents", "get_incident", "update_status", "add_comment", "assign"}
+	reads := []string{"list_incidents", "get_incident", "whoami", "list_users", "find_related_incidents"}
+	writes := []string{"update_status", "assign", "bulk_update"}
+	all := append(slices.Concat(reads, writes), "add_comment", "list_gamebooks", "run_gamebook")
+	gamebooks := append(slices.Clone(defaultScopes), client.ScopeGamebooksRead, client.ScopeGamebooksRun)
 	tests := []struct {
-		name     string
-		scopes   []client.Scope
-		readOnly bool
-		want     []string
+		name      string
+		scopes    []client.Scope
+		readOnly  bool
+		responses bool // --response-actions
+		want      []string
 	}{
-		{"default scopes", defaultScopes, false, all},
-		{"read scope only", []client.Scope{client.ScopeIncidentsRead}, false, []string{"list_incidents", "get_incident"}},
-		{"no comment scope", []client.Scope{client.ScopeIncidentsRead, client.ScopeIncidentsWrite}, false,
-			[]string{"list_incidents", "get_incident", "update_status", "assign"}},
-		{"read-only switch", defaultScopes, true, []string{"list_incidents", "get_incident"}},
+		{"default scopes", defaultScopes, false, false, slices.Concat(reads, writes, []string{"add_comment"})},
+		{"read scope only", []client.Scope{client.ScopeIncidentsRead}, false, false, reads},
+		{"no comment scope", []client.Scope{client.ScopeIncidentsRead, client.ScopeIncidentsWrite}, false, false,
+			slices.Concat(reads, writes)},
+		{"read-only switch", defaultScopes, true, false, reads},
+		// Response actions need their scope and the operator's switch, and
+		// are writes.
+		{"gamebook scopes without the switch", gamebooks, false, false,
+			slices.Concat(reads, writes, []string{"add_comment", "list_gamebooks"})},
+		{"gamebook scopes and the switch", gamebooks, false, true, all},
+		{"the switch without the scope", defaultScopes, false, true, slices.Concat(reads, writes, []string{"add_comment"})},
+		{"the switch on a read-only server", gamebooks, true, true, append(slices.Clone(reads), "list_gamebooks")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := connect(t, newTestSession(t, tt.scopes, tt.readOnly))
+			sess := newTestSession(t, tt.scopes, tt.readOnly)
+			sess.ResponseActions = tt.responses
+			c := connect(t, sess)
 			ctx := context.Background()
 			res, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 			if err != nil {

@@ -106,7 +106,8 @@ func newSession(cfg config, log *slog.Logger) (*tools.Session, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
-	return &tools.Session{Client: api, Scopes: cfg.Scopes, ReadOnly: cfg.ReadOnly, AgentName: cfg.AgentName}, cleanup, nil
+	return &tools.Session{Client: api, Scopes: cfg.Scopes, ReadOnly: cfg.ReadOnly, AgentName: cfg.AgentName,
+		ResponseActions: cfg.ResponseActions}, cleanup, nil
 }
 
 // connectHint is what a person who started the server in a terminal sees:

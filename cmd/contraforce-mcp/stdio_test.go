@@ -133,8 +133,8 @@ func TestStdioBinaryProtocolOnly(t *testing.T) {
 	}
 
 	tools := answered[2]["result"].(map[string]any)["tools"].([]any)
-	if len(tools) != 5 {
-		t.Errorf("tools/list offered %d tools, want 5", len(tools))
+	if len(tools) != 9 { // the default scopes: no gamebooks
+		t.Errorf("tools/list offered %d tools, want 9", len(tools))
 	}
 	if res := answered[3]["result"].(map[string]any); res["isError"] == true || res["structuredContent"] == nil {
 		t.Errorf("list_incidents failed: %v", res)

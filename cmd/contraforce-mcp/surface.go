@@ -34,6 +34,12 @@ func newSurface(d surfaceDeps) surface {
 			tools.UpdateStatus(d.Tools),
 			tools.AddComment(d.Tools),
 			tools.Assign(d.Tools),
+			tools.Whoami(d.Tools),
+			tools.ListUsers(d.Tools),
+			tools.FindRelatedIncidents(d.Tools),
+			tools.BulkUpdate(d.Tools),
+			tools.ListGamebooks(d.Tools),
+			tools.RunGamebook(d.Tools),
 		},
 		// An incident, its comments and its evidence, by (workspaceId, source, incidentId).
 		Templates: resources.Templates(d.Resources),
@@ -43,6 +49,7 @@ func newSurface(d surfaceDeps) surface {
 			prompts.CloseIncident(d.Prompts),
 			prompts.TriageIncident(d.Prompts),
 			prompts.ShiftHandoff(d.Prompts),
+			prompts.RespondToIncident(d.Prompts),
 		},
 	}
 }

@@ -80,8 +80,11 @@ type AuditRecord struct {
 	Client    *AuditClient   `json:"client,omitempty"`
 	Tool      string         `json:"tool"`
 	Incident  *AuditIncident `json:"incident,omitempty"`
-	Change    *AuditChange   `json:"change,omitempty"`
-	DryRun    bool           `json:"dryRun"`
+	// Incidents are a batch's (bulk_update); in the tool_call record each
+	// says what came of it (accepted, forbidden with the reason, unknown).
+	Incidents []AuditIncident `json:"incidents,omitempty"`
+	Change    *AuditChange    `json:"change,omitempty"`
+	DryRun    bool            `json:"dryRun"`
 	// Outcome (tool_call records only) is what the call did upstream, from
 	// its typed result, never from an error's text: "ok" (done), "error"
 	// (failed, nothing changed; with ErrorCode and Error), "unknown" (sent,
@@ -110,6 +113,9 @@ type AuditIncident struct {
 	WorkspaceID string `json:"workspaceId,omitempty"`
 	Source      string `json:"source,omitempty"`
 	IncidentID  string `json:"incidentId,omitempty"`
+	// Result and Reason are a batch item's: accepted, forbidden (why), unknown.
+	Result string `json:"result,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // AuditChange is what the call asked to change. The comment is kept (an
@@ -126,12 +132,19 @@ type AuditChange struct {
 	ClassificationReason string `json:"classificationReason,omitempty"`
 	AssigneeUserID       string `json:"assigneeUserId,omitempty"`
 	AssigneeEmail        string `json:"assigneeEmail,omitempty"`
-	UpdateTicket         bool   `json:"updateTicket,omitempty"`
-	TicketID             string `json:"ticketId,omitempty"`
-	Comment              string `json:"comment,omitempty"`
-	CommentLength        int    `json:"commentLength,omitempty"`
-	CommentSHA256        string `json:"commentSha256,omitempty"`
-	CommentTruncated     bool   `json:"commentTruncated,omitempty"`
+	RemoveAssignee       bool   `json:"removeAssignee,omitempty"`
+	// GamebookID and Playbooks name a response action (run_gamebook): the
+	// proposed gamebook and its actions chosen (comma-separated ids);
+	// GamebookRunID the run the API created.
+	GamebookID       string `json:"gamebookId,omitempty"`
+	Playbooks        string `json:"playbooks,omitempty"`
+	GamebookRunID    string `json:"gamebookRunId,omitempty"`
+	UpdateTicket     bool   `json:"updateTicket,omitempty"`
+	TicketID         string `json:"ticketId,omitempty"`
+	Comment          string `json:"comment,omitempty"`
+	CommentLength    int    `json:"commentLength,omitempty"`
+	CommentSHA256    string `json:"commentSha256,omitempty"`
+	CommentTruncated bool   `json:"commentTruncated,omitempty"`
 }
 
 // maxAuditComment bounds the comment text kept in a record.
@@ -180,7 +193,9 @@ func (a *Auditor) base(ctx context.Context, req mcp.CallToolRequest, t time.Time
 		r.Tenant, r.OnBehalfOf = s.Tenant, auditUser(s.OnBehalfOf)
 	}
 	r.SessionID, r.Client = callerOf(ctx, req)
-	r.Incident, r.Change, r.DryRun = describeArgs(req.GetArguments())
+	args := req.GetArguments()
+	r.Incident, r.Change, r.DryRun = describeArgs(args)
+	r.Incidents = batchOf(args, nil)
 	return r
 }
 
@@ -208,6 +223,17 @@ func (a *Auditor) finish(r AuditRecord, res *mcp.CallToolResult, err error, repo
 	r.Outcome = string(outcome)
 	if outcome == tools.OutcomeOK {
 		r.APIRequestID = auditText(structuredRequestID(res), 100)
+		if id := structuredString(res, "runId"); id != "" && r.Change != nil {
+			change := *r.Change // base's copy is shared with the started record
+			change.GamebookRunID = auditText(id, 200)
+			r.Change = &change
+		}
+	}
+	// A batch's rows as the tool settled them (or planned them, dry run).
+	if r.Incidents != nil && (outcome == tools.OutcomeOK || outcome == tools.OutcomeDryRun) {
+		if rows := batchOf(nil, res); rows != nil {
+			r.Incidents = rows
+		}
 	}
 	if res != nil && res.IsError || err != nil {
 		// The text the caller was shown (already scrubbed and cleaned).
@@ -277,6 +303,17 @@ func describeArgs(args map[string]any) (*AuditIncident, *AuditChange, bool) {
 		TicketID: str("ticketId", 200),
 	}
 	c.UpdateTicket, _ = args["updateTicket"].(bool)
+	c.RemoveAssignee, _ = args["removeAssignee"].(bool)
+	c.GamebookID = str("gamebookId", 200)
+	if ids, ok := args["playbookIds"].([]any); ok {
+		var parts []string
+		for _, id := range ids {
+			if s, ok := id.(string); ok {
+				parts = append(parts, s)
+			}
+		}
+		c.Playbooks = auditText(strings.Join(parts, ","), 2000)
+	}
 	comment, _ := args["comment"].(string)
 	if comment == "" {
 		comment, _ = args["content"].(string)
@@ -296,16 +333,55 @@ func describeArgs(args map[string]any) (*AuditIncident, *AuditChange, bool) {
 }
 
 // structuredRequestID reads requestId from a tool's structured result.
-func structuredRequestID(res *mcp.CallToolResult) string {
+func structuredRequestID(res *mcp.CallToolResult) string { return structuredString(res, "requestId") }
+
+// structuredString reads a string member of a tool's structured result.
+func structuredString(res *mcp.CallToolResult, key string) string {
+	if res == nil || res.StructuredContent == nil {
+		return ""
+	}
 	raw, err := json.Marshal(res.StructuredContent)
 	if err != nil {
 		return ""
 	}
-	var v struct {
-		RequestID string `json:"requestId"`
-	}
+	var v map[string]any
 	_ = json.Unmarshal(raw, &v)
-	return v.RequestID
+	s, _ := v[key].(string)
+	return s
+}
+
+// maxAuditBatch bounds the incidents one record lists.
+const maxAuditBatch = 100
+
+// batchOf lists a batch's incidents: from the structured result, which
+// says what came of each, else from the arguments ("incidents").
+func batchOf(args map[string]any, res *mcp.CallToolResult) []AuditIncident {
+	list, _ := args["incidents"].([]any)
+	if res != nil && !res.IsError && res.StructuredContent != nil {
+		if raw, err := json.Marshal(res.StructuredContent); err == nil {
+			var v struct {
+				Incidents []AuditIncident `json:"incidents"`
+			}
+			if json.Unmarshal(raw, &v) == nil && len(v.Incidents) > 0 {
+				list = nil
+				for _, inc := range v.Incidents {
+					list = append(list, map[string]any{"workspaceId": inc.WorkspaceID, "source": inc.Source,
+						"incidentId": inc.IncidentID, "result": inc.Result, "reason": inc.Reason})
+				}
+			}
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	var out []AuditIncident
+	for _, item := range list[:min(len(list), maxAuditBatch)] {
+		m, _ := item.(map[string]any)
+		str := func(k string, n int) string { s, _ := m[k].(string); return auditText(s, n) }
+		out = append(out, AuditIncident{WorkspaceID: str("workspaceId", 200), Source: str("source", 50),
+			IncidentID: str("incidentId", 200), Result: str("result", 20), Reason: str("reason", 300)})
+	}
+	return out
 }
 
 // resultText joins a result's text contents.

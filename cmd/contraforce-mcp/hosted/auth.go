@@ -139,7 +139,7 @@ func (a *authenticator) refuse(w http.ResponseWriter, env envelope, e *authError
 		case e.scope != "":
 			challenge += `, scope="` + e.scope + `"`
 		case e.status == http.StatusUnauthorized:
-			challenge += `, scope="` + strings.Join(a.oauth.scopesSupported(), " ") + `"`
+			challenge += `, scope="` + strings.Join(a.oauth.challengeScopes(), " ") + `"`
 		}
 	}
 	if e.code != "" {

@@ -50,11 +50,14 @@
 //     replace their scope with the challenge's keep what they had); tools
 //     the tenant may not use at all are simply not offered. Every 401 and
 //     these 403s carry resource_metadata (RFC 9728); a 401 also names the
-//     scopes the server knows.
+//     incident scopes (the gamebook scopes are asked for only on step-up,
+//     so that an identity provider that does not define them still signs
+//     users in); the metadata lists every scope the server knows.
 //   - Tenants. A token maps to a tenant: its ContraForce credential (its own
-//     API client), scopes, workspace allowlist, agent name and read-only
-//     switch. The API base URL is server configuration only; nothing a caller
-//     sends (header, query, argument) reaches it.
+//     API client), scopes, workspace allowlist, agent name, read-only
+//     switch and response-actions switch (run_gamebook). The API base URL
+//     is server configuration only; nothing a caller sends (header, query,
+//     argument) reaches it.
 //   - One reading of every message. The gate reads a POST body once
 //     (readMessage) and refuses, with 400 and a JSON-RPC error before mcp-go
 //     sees it, whatever two readers could read differently: not one JSON

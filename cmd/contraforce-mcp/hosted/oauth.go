@@ -64,8 +64,15 @@ var signatureAlgorithms = []jose.SignatureAlgorithm{
 }
 
 // knownScopes are the scopes a hosted session's tools may need, in the
-// order the metadata lists them.
-var knownScopes = []client.Scope{client.ScopeIncidentsRead, client.ScopeIncidentsWrite, client.ScopeIncidentsComments}
+// order the metadata lists them. The first three are what a request
+// without a token is asked for: the gamebook scopes are asked for only
+// when a gamebook tool needs them (step-up), so that an identity provider
+// that does not define them still lets the incident tools in.
+var knownScopes = []client.Scope{client.ScopeIncidentsRead, client.ScopeIncidentsWrite, client.ScopeIncidentsComments,
+	client.ScopeGamebooksRead, client.ScopeGamebooksRun}
+
+// challengeScopeCount is how many of knownScopes the first challenge names.
+const challengeScopeCount = 3
 
 // oauthIdentity is what a verified access token says.
 type oauthIdentity struct {
@@ -174,6 +181,10 @@ func (v *oauthVerifier) scopesSupported() []string {
 	}
 	return out
 }
+
+// challengeScopes are the OAuth scope names a request without a token is
+// asked for: the incident scopes.
+func (v *oauthVerifier) challengeScopes() []string { return v.scopesSupported()[:challengeScopeCount] }
 
 // looksLikeJWT reports whether a bearer token has the shape of a JWS in
 // compact serialization (three base64url parts); a static token never does.

@@ -16,6 +16,8 @@ import (
 type ToolAccess struct {
 	Scope client.Scope
 	Write bool
+	// ResponseAction: offered only where the tenant enabled response actions.
+	ResponseAction bool
 }
 
 // SetToolAccess tells the gate what each tool needs, so that a call the
@@ -44,20 +46,20 @@ func (s *Server) scopeAllowed(w http.ResponseWriter, p *principal, env envelope)
 	if p.user == nil {
 		return true
 	}
-	need, write, what := client.Scope(""), false, ""
+	need, write, off, what := client.Scope(""), false, false, ""
 	switch {
 	case env.Method == string(mcp.MethodToolsCall):
 		a, ok := s.tools[env.Tool]
 		if !ok {
 			return true
 		}
-		need, write, what = a.Scope, a.Write, "the tool "+strconv.Quote(env.Tool)
+		need, write, off, what = a.Scope, a.Write, a.ResponseAction && !p.tenant.responseActions, "the tool "+strconv.Quote(env.Tool)
 	case slices.Contains(readMethods, mcp.MCPMethod(env.Method)):
 		need, what = client.ScopeIncidentsRead, env.Method
 	default:
 		return true
 	}
-	if slices.Contains(p.session.Scopes, need) || !slices.Contains(p.tenant.scopes, need) || (write && p.tenant.readOnly) {
+	if slices.Contains(p.session.Scopes, need) || !slices.Contains(p.tenant.scopes, need) || (write && p.tenant.readOnly) || off {
 		return true
 	}
 	v := s.auth.oauth

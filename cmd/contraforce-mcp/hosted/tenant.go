@@ -30,6 +30,8 @@ type Tenant struct {
 	workspaces []string
 	agentName  string
 	readOnly   bool
+	// responseActions: the tenant's sessions may run gamebooks.
+	responseActions bool
 	// oauth are the tenant's OAuth bindings (none: static tokens only).
 	oauth []TenantOAuth
 }
@@ -71,12 +73,13 @@ func BuildTenants(cfgs []TenantConfig, o BuildOptions) ([]*Tenant, error) {
 	out := make([]*Tenant, 0, len(cfgs))
 	for _, c := range cfgs {
 		t := &Tenant{
-			Name:       c.Name,
-			scopes:     slices.Clone(c.Scopes),
-			workspaces: slices.Clone(c.Workspaces),
-			agentName:  c.AgentName,
-			readOnly:   c.ReadOnly,
-			oauth:      slices.Clone(c.OAuth),
+			Name:            c.Name,
+			scopes:          slices.Clone(c.Scopes),
+			workspaces:      slices.Clone(c.Workspaces),
+			agentName:       c.AgentName,
+			readOnly:        c.ReadOnly,
+			responseActions: c.ResponseActions,
+			oauth:           slices.Clone(c.OAuth),
 		}
 		if len(t.scopes) == 0 {
 			t.scopes = slices.Clone(o.DefaultScopes)
@@ -120,7 +123,7 @@ func (t *Tenant) newClient(api APIConfig, id string, secret client.Secret, probe
 // sessionWith is the tenant's policy around an API client.
 func (t *Tenant) sessionWith(api *client.Client) *tools.Session {
 	return &tools.Session{
-		Client: api, Scopes: slices.Clone(t.scopes), ReadOnly: t.readOnly,
+		Client: api, Scopes: slices.Clone(t.scopes), ReadOnly: t.readOnly, ResponseActions: t.responseActions,
 		AgentName: t.agentName, Tenant: t.Name,
 	}
 }

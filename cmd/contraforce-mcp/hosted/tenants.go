@@ -24,7 +24,8 @@ import (
 //	  "tokenSha256": ["<64 hex>", "<64 hex>"],
 //	  "clientId": "…", "clientSecretEnv": "ACME_CF_SECRET",
 //	  "scopes": ["incidents:read", "incidents:write"],
-//	  "workspaces": ["…"], "agentName": "Acme triage bot", "readOnly": false
+//	  "workspaces": ["…"], "agentName": "Acme triage bot", "readOnly": false,
+//	  "responseActions": false
 //	}]}
 type TenantConfig struct {
 	// Name identifies the tenant in logs, metrics and the audit log.
@@ -49,6 +50,8 @@ type TenantConfig struct {
 	AgentName string `json:"agentName,omitempty"`
 	// ReadOnly offers only the read tools.
 	ReadOnly bool `json:"readOnly,omitempty"`
+	// ResponseActions offers run_gamebook (with the scope gamebooks:run).
+	ResponseActions bool `json:"responseActions,omitempty"`
 	// OAuth lets the tenant's users in with OAuth access tokens: an object
 	// or a list of them. A tenant may have OAuth, static tokens, or both.
 	OAuth OAuthBindings `json:"oauth,omitempty"`
