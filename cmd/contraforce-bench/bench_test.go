@@ -81,8 +81,14 @@ func TestParseStatCPU(t *testing.T) {
 			t.Errorf("parseStatCPU(%q) succeeded", bad)
 		}
 	}
+	// A test binary run alone may not have used one clock tick (10 ms) of
+	// CPU yet: spend some, a bounded while, before reading its own.
+	for end := time.Now().Add(5 * time.Second); procCPU(os.Getpid()) <= 0 && time.Now().Before(end); {
+		for spin := time.Now().Add(20 * time.Millisecond); time.Now().Before(spin); {
+		}
+	}
 	if procCPU(os.Getpid()) <= 0 {
-		t.Error("procCPU of this process is not positive")
+		t.Error("procCPU of this process is not positive after 5 s of work")
 	}
 }
 
