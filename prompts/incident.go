@@ -61,23 +61,11 @@ type incidentText struct {
 // the prompt: the instructions with the investigation's text fenced as
 // untrusted.
 func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[string]string) (*mcp.GetPromptResult, error) {
-	args, err := parseArgs(name, incidentArgs, given)
+	in, err := readIncident(ctx, d, name, given)
 	if err != nil {
 		return nil, err
 	}
-	ref := refOf(args)
-	api, err := d.apiClient(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %v", name, err)
-	}
-	doc, inv, err := resources.ReadInvestigation(ctx, api, ref)
-	if err != nil {
-		msg := fmt.Sprintf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
-		if resources.NamesNothing(err) {
-			return nil, argErrorf("%s", msg)
-		}
-		return nil, errors.New(msg)
-	}
+	ref, doc, inv := in.ref, in.doc, in.inv
 	body, err := render(text, incidentText{
 		WorkspaceID: resources.Clean(ref.WorkspaceID, 200), Source: string(ref.Source),
 		IncidentID: resources.Clean(ref.IncidentID, 200), URI: doc.URI, CommentsURI: doc.Related.Comments,
@@ -99,6 +87,37 @@ func incidentPrompt(ctx context.Context, d Deps, name, text string, given map[st
 		Description: resources.Clean(fmt.Sprintf("%s %s #%d: %s", name, inc.Source, inc.Number, inc.Title), 200),
 		Messages:    []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(body))},
 	}, nil
+}
+
+// promptIncident is what an incident prompt reads: the incident its
+// arguments name, the session's API client, and the investigation.
+type promptIncident struct {
+	ref client.IncidentRef
+	api *client.Client
+	doc *resources.IncidentDocument
+	inv *resources.Investigation
+}
+
+// readIncident validates an incident prompt's arguments and reads the
+// investigation; an incident that does not exist is the caller's error
+// (invalid params), any other failure the server's.
+func readIncident(ctx context.Context, d Deps, name string, given map[string]string) (promptIncident, error) {
+	args, err := parseArgs(name, incidentArgs, given)
+	if err != nil {
+		return promptIncident{}, err
+	}
+	in := promptIncident{ref: refOf(args)}
+	if in.api, err = d.apiClient(ctx); err != nil {
+		return promptIncident{}, fmt.Errorf("prompt %s: %v", name, err)
+	}
+	if in.doc, in.inv, err = resources.ReadInvestigation(ctx, in.api, in.ref); err != nil {
+		msg := fmt.Sprintf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", in.ref.Source, in.ref.IncidentID), err))
+		if resources.NamesNothing(err) {
+			return promptIncident{}, argErrorf("%s", msg)
+		}
+		return promptIncident{}, errors.New(msg)
+	}
+	return in, nil
 }
 
 // noVerdictSources names the sources other than src that do not record a

@@ -2,7 +2,6 @@ package prompts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,24 +38,12 @@ type respondText struct {
 // investigation's text and the gamebooks proposed for the incident fenced
 // as untrusted, as incidentPrompt does.
 func respondPrompt(ctx context.Context, d Deps, name string, given map[string]string) (*mcp.GetPromptResult, error) {
-	args, err := parseArgs(name, incidentArgs, given)
+	in, err := readIncident(ctx, d, name, given)
 	if err != nil {
 		return nil, err
 	}
-	ref := refOf(args)
-	api, err := d.apiClient(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %v", name, err)
-	}
-	doc, inv, err := resources.ReadInvestigation(ctx, api, ref)
-	if err != nil {
-		msg := fmt.Sprintf("prompt %s: %s", name, resources.Describe(fmt.Sprintf("reading %s incident %s", ref.Source, ref.IncidentID), err))
-		if resources.NamesNothing(err) {
-			return nil, argErrorf("%s", msg)
-		}
-		return nil, errors.New(msg)
-	}
-	gbs, gbErr := api.IncidentGamebooks(ctx, ref.WorkspaceID, ref.IncidentID)
+	ref, doc, inv := in.ref, in.doc, in.inv
+	gbs, gbErr := in.api.IncidentGamebooks(ctx, ref.WorkspaceID, ref.IncidentID)
 	body, err := render("respond_to_incident.md", respondText{WorkspaceID: resources.Clean(ref.WorkspaceID, 200),
 		Source: string(ref.Source), IncidentID: resources.Clean(ref.IncidentID, 200), URI: doc.URI,
 		Data: untrusted(inv.Text() + "\n\n" + gamebookLines(ref.Source, gbs, gbErr))})
