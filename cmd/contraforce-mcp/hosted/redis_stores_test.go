@@ -107,15 +107,49 @@ func TestSharedCursorBudgets(t *testing.T) {
 	if _, found, _ := a.GetCursor("scope9", "id0004"); !found {
 		t.Error("the newest cursor of all is gone")
 	}
+}
 
-	// An hour later everything has expired: one new cursor is all there is.
-	mr.FastForward(time.Hour + time.Second)
-	mr.SetTime(time.Now().Add(time.Hour + time.Second))
-	if err := a.PutCursor(entry("late", 0)); err != nil {
-		t.Fatal(err)
+// TestSharedCursorsExpire: an expired cursor can no longer be read, and
+// leaves the budgets.
+func TestSharedCursorsExpire(t *testing.T) {
+	mr := miniredis.RunT(t)
+	now := time.Now()
+	mr.SetTime(now) // Redis's TIME, which the scripts read
+	a, b := twoReplicas(t, mr)
+	later := func(d time.Duration) {
+		mr.FastForward(d) // the keys' TTLs
+		now = now.Add(d)
+		mr.SetTime(now)
 	}
-	if n := total(t, mr, "contraforce-mcp:cursors:cost"); n != 1000 {
-		t.Errorf("after expiry all scopes hold %d bytes, want 1000", n)
+	put := func(r *redisShare, scope string, i int) {
+		t.Helper()
+		err := r.PutCursor(tools.CursorEntry{Scope: scope, ID: fmt.Sprint("id", i), Data: []byte("{}"), Size: 1000,
+			TTL: time.Hour, MaxScopeBytes: 20_000, MaxBytes: 50_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		put(a, "early", i)
+	}
+	later(40 * time.Minute)
+	put(b, "mid", 0)
+	if n := total(t, mr, "contraforce-mcp:cursors:cost"); n != 11_000 {
+		t.Fatalf("%d bytes kept, want 11000", n)
+	}
+	later(21 * time.Minute)
+	if _, found, _ := b.GetCursor("early", "id9"); found {
+		t.Error("a cursor is read after its hour")
+	}
+	if _, found, _ := a.GetCursor("mid", "id0"); !found {
+		t.Error("a cursor of 21 minutes ago is gone")
+	}
+	put(a, "late", 0)
+	if n := total(t, mr, "contraforce-mcp:cursors:cost"); n != 2000 {
+		t.Errorf("after the first ten expired, %d bytes are counted, want 2000", n)
+	}
+	if all, _ := mr.ZMembers("contraforce-mcp:cursors"); len(all) != 2 {
+		t.Errorf("after the first ten expired, %d cursors are listed, want 2", len(all))
 	}
 }
 
