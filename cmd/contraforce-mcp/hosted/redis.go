@@ -152,9 +152,10 @@ func (r *redisShare) failed(op string, err error) {
 
 // markUp turns sharing on, and has the leases registered again. The
 // tickets that could not be checked while Redis was away are deleted
-// first: no replica may take them once they are shared again.
+// first: no replica may take them once they are shared again (and any
+// voided since, at every ping).
 func (r *redisShare) markUp() {
-	if r.up.Load() || !r.flushVoids() {
+	if !r.flushVoids() {
 		return
 	}
 	if r.up.CompareAndSwap(false, true) {

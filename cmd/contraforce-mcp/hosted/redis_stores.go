@@ -233,7 +233,7 @@ func (v *voidSet) has(key string) bool {
 }
 
 // flushVoids deletes the void tickets from Redis; false if Redis failed
-// (they stay, for the next try).
+// (they stay, for the next try). With none, it asks Redis nothing.
 func (r *redisShare) flushVoids() bool {
 	v := &r.voids
 	v.mu.Lock()
