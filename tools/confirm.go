@@ -65,8 +65,9 @@ type question struct {
 
 // consent is the confirmation a call redeemed (zero when it needed none).
 type consent struct {
-	store *Confirmations
-	id    string
+	store     *Confirmations
+	id, owner string
+	shared    bool // the ticket was in the store's share
 }
 
 // settle forgets the confirmation when the change it allowed certainly did
@@ -75,7 +76,7 @@ type consent struct {
 // submission that never happened.
 func (c consent) settle(err error) {
 	if c.store != nil && err != nil && !errors.Is(err, client.ErrOutcomeUnknown) {
-		c.store.forget(c.id)
+		c.store.forget(c.id, c.owner, c.shared)
 	}
 }
 
@@ -103,7 +104,7 @@ func confirm(ctx context.Context, d Deps, policy ConfirmPolicy, q question) (con
 	if req == nil {
 		req = &mcp.CallToolRequest{}
 	}
-	again := false
+	again := "" // why an answer given was not taken
 	if answer := server.ElicitationResponse(req.Params.InputResponses, confirmID); answer != nil {
 		if err := verdict(answer); err != nil {
 			return consent{}, err // a "no" needs no ticket
@@ -112,15 +113,21 @@ func confirm(ctx context.Context, d Deps, policy ConfirmPolicy, q question) (con
 		if err != nil {
 			return consent{}, err
 		}
-		switch state, change := d.Confirmations.redeem(req.Params.RequestState, owner, callDigest(req)); state {
-		case ticketRedeemed:
-			return consent{store: d.Confirmations, id: req.Params.RequestState}, nil
-		case ticketUsed:
+		state, change, shared, err := d.Confirmations.redeem(req.Params.RequestState, owner, callDigest(req))
+		switch {
+		case err != nil:
+			// Taking an answer that cannot be checked could send the change
+			// twice: it is no consent.
+			again = "(Your earlier answer could not be checked just now; nothing was sent. Please answer again.)\n"
+		case state == TicketRedeemed:
+			return consent{store: d.Confirmations, id: req.Params.RequestState, owner: owner, shared: shared}, nil
+		case state == TicketUsed:
 			return consent{}, &usedError{&refusalError{msg: fmt.Sprintf("Not sent again: already submitted: %s. This call carries "+
 				"the user's confirmation again, and one confirmation sends a change once, so nothing was sent now. %s; "+
 				"to make the change again, call %s again and the user is asked anew.", change, capitalize(q.look), req.Params.Name)}}
+		default: // not an answer to a question this server holds: ask
+			again = "(An earlier answer to this question has expired or was given to another server; please answer again.)\n"
 		}
-		again = true // not an answer to a question this server holds: ask
 	}
 	params := mcp.ElicitationParams{Mode: mcp.ElicitationModeForm, Message: q.text, RequestedSchema: confirmSchema}
 	switch elicitWay(ctx) {
@@ -129,9 +136,7 @@ func confirm(ctx context.Context, d Deps, policy ConfirmPolicy, q question) (con
 		if err != nil {
 			return consent{}, err
 		}
-		if again {
-			params.Message = "(An earlier answer to this question has expired or was given to another server; please answer again.)\n" + q.text
-		}
+		params.Message = again + q.text
 		id := d.Confirmations.issue(owner, callDigest(req), q.change)
 		return consent{}, needInput{result: server.NewInputRequestBuilder(id).Elicit(confirmID, params).ToolResult()}
 	case askNow:

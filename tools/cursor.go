@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -39,6 +40,8 @@ const (
 	cursorIDLen           = 22 // 16 random bytes, base64url
 	cursorArgMax          = 64 // the schema's maxLength of the cursor argument
 	errCursorUnknownOrOld = "is unknown or has expired (a cursor lasts an hour, on the server that issued it); list again without a cursor"
+	errSharedUnknownOrOld = "is unknown or has expired (a cursor lasts an hour); list again without a cursor"
+	errCursorUnchecked    = "could not be checked: the store this server shares with its other replicas does not answer; list again without a cursor"
 )
 
 // CursorOptions configure a Cursors store; the zero value is usable.
@@ -50,17 +53,52 @@ type CursorOptions struct {
 	MaxBytes, MaxScopeBytes int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Share, when set, keeps the cursors where every replica of a
+	// deployment finds them (the hosted server's Redis). While it does not
+	// answer, cursors are kept in this store's memory.
+	Share CursorShare
+}
+
+// CursorShare keeps cursors for several processes (the replicas of a
+// hosted deployment), with the guarantees of the in-memory store: bound to
+// a credential, expiring, and within budgets per credential and overall.
+type CursorShare interface {
+	// PutCursor keeps e for e.TTL. When e's scope, or the whole share,
+	// would exceed its budget, its oldest entries go first. An error means
+	// the share did not answer: e is not kept there.
+	PutCursor(e CursorEntry) error
+	// GetCursor returns the data of the scope's cursor id; found is false
+	// when the share holds none (never issued for this scope, expired or
+	// pushed out). An error means the share did not answer.
+	GetCursor(scope, id string) (data []byte, found bool, err error)
+}
+
+// CursorEntry is one listing position for a CursorShare. It holds no
+// secret: the filters (which may include the free-text query and assignee
+// emails), the API's opaque page tokens, digests of rows, and a count.
+type CursorEntry struct {
+	// Scope names the credential (hex of a SHA-256 of its base URL, client
+	// id and workspace allowlist); ID is the cursor's random id.
+	Scope, ID string
+	// Data is the position (JSON); Size what it counts against the budgets.
+	Data []byte
+	Size int
+	// TTL is how long it can be used; MaxScopeBytes and MaxBytes are the
+	// budgets of its scope and of the whole share.
+	TTL                     time.Duration
+	MaxScopeBytes, MaxBytes int
 }
 
 // Cursors keeps the listing positions behind list_incidents' cursors (and
-// the shift hand-off's), in memory, bounded and expiring. A cursor is
-// redeemable only with a client of the same credential that it was issued
-// for (API base URL, client id and workspace allowlist), so one tenant
-// cannot continue another's listing even with its id. Being in memory, a
+// the shift hand-off's), bounded and expiring: in memory, or in a
+// CursorShare when one is set (and in memory while it does not answer). A
+// cursor is redeemable only with a client of the same credential that it
+// was issued for (API base URL, client id and workspace allowlist), so one
+// tenant cannot continue another's listing even with its id. In memory, a
 // cursor lives only in the process that issued it: behind several replicas
-// it needs requests routed to one replica (affinity on the bearer token
-// does that); elsewhere the agent is told to list again. Safe for
-// concurrent use.
+// without a share it needs requests routed to one replica (affinity on the
+// bearer token does that); elsewhere the agent is told to list again. Safe
+// for concurrent use.
 type Cursors struct {
 	o      CursorOptions
 	mu     sync.Mutex
@@ -114,9 +152,15 @@ func (s *Cursors) issue(api *client.Client, pos cursor) (string, error) {
 	if size > maxCursorEntry || size > s.o.MaxScopeBytes {
 		return "", errors.New("the API's next-page position is too large to keep; narrow the filters to list the rest")
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	e := &storedCursor{id: base64.RawURLEncoding.EncodeToString(b[:]), scope: scopeOf(api), pos: pos, size: size}
+	e := &storedCursor{id: randomID(), scope: scopeOf(api), pos: pos, size: size}
+	if s.o.Share != nil {
+		err := s.o.Share.PutCursor(CursorEntry{Scope: hex.EncodeToString([]byte(e.scope)), ID: e.id, Data: raw, Size: size,
+			TTL: s.o.TTL, MaxScopeBytes: s.o.MaxScopeBytes, MaxBytes: s.o.MaxBytes})
+		if err == nil {
+			return e.id, nil
+		}
+		// Kept here instead: it pages on this replica only.
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,18 +213,46 @@ func (s *Cursors) take(api *client.Client, id string) (cursor, error) {
 	if len(id) != cursorIDLen || strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
 		return cursor{}, errors.New("is not one this server issued; list again without a cursor")
 	}
+	scope := scopeOf(api)
+	if pos, ok := s.takeLocal(scope, id); ok {
+		return pos, nil
+	}
+	if s.o.Share == nil {
+		return cursor{}, errors.New(errCursorUnknownOrOld)
+	}
+	// Not issued here (or issued while the share did not answer, and gone).
+	data, found, err := s.o.Share.GetCursor(hex.EncodeToString([]byte(scope)), id)
+	if err != nil {
+		return cursor{}, errors.New(errCursorUnchecked)
+	}
+	var pos cursor
+	if !found || json.Unmarshal(data, &pos) != nil {
+		return cursor{}, errors.New(errSharedUnknownOrOld)
+	}
+	return pos, nil
+}
+
+// takeLocal returns the position of a cursor this store keeps in memory.
+func (s *Cursors) takeLocal(scope, id string) (cursor, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.byID[id]
-	if !ok || !s.o.Now().Before(e.expires) || e.scope != scopeOf(api) {
-		return cursor{}, errors.New(errCursorUnknownOrOld)
+	if !ok || !s.o.Now().Before(e.expires) || e.scope != scope {
+		return cursor{}, false
 	}
 	// The position is shared with later redemptions: hand out a copy the
 	// caller may change.
 	pos := e.pos
 	pos.Page.WorkspacePageTokens = slices.Clone(pos.Page.WorkspacePageTokens)
 	pos.Page.Seen = slices.Clone(pos.Page.Seen)
-	return pos, nil
+	return pos, true
+}
+
+// randomID is a cursor's or a ticket's id: 16 random bytes, base64url.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // scopeOf names the credential a client calls with: what a cursor is

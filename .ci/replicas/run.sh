@@ -5,7 +5,8 @@
 # `contraforce-mcp serve` replicas sharing one redis-server (--redis), and
 # one contraforce-emulator they all call. The Go driver (driver/) runs MCP
 # agents through nginx over SSE and streamable HTTP, kills a replica
-# mid-run, spends one tenant's rate limit from several replicas, then the
+# mid-run, spends one tenant's rate limit from several replicas, pages a
+# cursor and answers a confirmation across replicas, then the
 # script stops Redis and starts it again. See DEPLOY.md, "A test of the
 # layout". Installs nginx and redis-server (Debian packages) if missing.
 # Everything started here is stopped on exit; every wait is bounded.

@@ -190,6 +190,7 @@ func newServe(sc serveConfig, log *slog.Logger, stderr io.Writer, getenv func(st
 		Session: hosted.SessionFrom, Logger: log, ConfirmClose: sc.ConfirmClose,
 		ToolMiddleware: append([]server.ToolHandlerMiddleware{h.ToolMiddleware()}, audit...),
 		Publish:        h.PublishChange, Receive: h.OnRemoteChange,
+		CursorShare: h.CursorShare(), TicketShare: h.TicketShare(),
 	})
 	h.SetToolAccess(toolAccess(surf))
 	h.Mount(srv)

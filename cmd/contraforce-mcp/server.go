@@ -36,6 +36,10 @@ type serverDeps struct {
 	// others' changes to this server's subscribers.
 	Publish func(tenant string, ref client.IncidentRef)
 	Receive func(deliver func(tenant string, ref client.IncidentRef))
+	// CursorShare and TicketShare, when set, keep list_incidents' cursors
+	// and the confirmations' tickets for every replica (--redis).
+	CursorShare tools.CursorShare
+	TicketShare tools.TicketShare
 }
 
 // newMCPServer builds the MCP server from the one list. Tools a session's
@@ -70,10 +74,10 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 	}
 	// One store of list positions: list_incidents' cursors, and those the
 	// shift hand-off gives to continue its lists.
-	cursors := tools.NewCursors(tools.CursorOptions{})
+	cursors := tools.NewCursors(tools.CursorOptions{Share: d.CursorShare})
 	s := newSurface(surfaceDeps{
 		Tools: tools.Deps{Session: d.Session, Changed: notifier.Changed, ConfirmClose: d.ConfirmClose, Cursors: cursors,
-			Confirmations: tools.NewConfirmations(tools.ConfirmationOptions{})},
+			Confirmations: tools.NewConfirmations(tools.ConfirmationOptions{Share: d.TicketShare})},
 		Resources: resources.Deps{Client: apiClient},
 		Prompts:   prompts.Deps{Client: apiClient, ListCursor: cursors.ListCursor},
 	})

@@ -4,7 +4,8 @@
 // go run; see cmd/contraforce-mcp/deploy/DEPLOY.md ("A test of the layout").
 //
 //	driver setup -dir D        writes D/tenants.json and D/tokens.json
-//	driver run -dir D …        steady traffic, the rate limit, a replica killed, recovery
+//	driver run -dir D …        steady traffic, the rate limit, cursors and confirmations
+//	                           across replicas, a replica killed, recovery
 //	driver degraded -dir D …   Redis stopped: every replica still serves, redis_up 0
 //	driver restored -dir D …   Redis back: changes cross replicas again, redis_up 1
 //

@@ -115,6 +115,12 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 
+	// 2b. A cursor and a confirmation issued by one replica, used on another.
+	stores, err := storesCheck(ctx, c, tokens["acme"], upstream, refs)
+	if err != nil {
+		return err
+	}
+
 	// 3. A replica dies (SIGKILL) while the writers write.
 	victim := w.busiestReplica()
 	var killed atomic.Bool
@@ -187,6 +193,8 @@ func run(ctx context.Context, c config) error {
 	fmt.Printf("  killed %s: its agents reconnected (by transport) %v\n", victim, moved)
 	fmt.Printf("  rate limit of tenant burst (%g/s, burst %d) across %d replicas: %d of %d calls allowed in %s (at most %d may be), refused on %d replicas\n",
 		c.rate, c.burst, rate.replicas, rate.allowed, rate.calls, rate.elapsed.Round(time.Millisecond), rate.bound, rate.refusedOn)
+	fmt.Printf("  a list_incidents cursor paged across replicas (%s); a closure asked on %s, answered on %s: sent once, the answer sent again sent nothing\n",
+		stores.pagedOn, stores.askedOn, stores.answeredOn)
 	if lost != 0 || dup != 0 {
 		return fmt.Errorf("%d writes lost, %d duplicated", lost, dup)
 	}

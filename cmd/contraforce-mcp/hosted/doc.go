@@ -107,10 +107,13 @@
 //   - Several replicas (Options.RedisURL, --redis). The tenant's rate bucket
 //     and session count live in Redis, shared by the replicas, and incident
 //     changes cross to every replica's subscribers on per-tenant channels
-//     (redis.go). The session count stays fail-closed: a lease in Redis is
-//     taken before the session exists. A Redis that does not answer costs
-//     no request: the replica falls back to its own bucket, count and
-//     subscribers until it answers again.
+//     (redis.go); so do list_incidents' cursors and the confirmations'
+//     tickets (Server.CursorShare, Server.TicketShare; redis_stores.go). The
+//     session count stays fail-closed: a lease in Redis is taken before the
+//     session exists. A Redis that does not answer costs no request: the
+//     replica falls back to its own bucket, count, subscribers, cursors and
+//     tickets until it answers again; an answer whose ticket it cannot
+//     check is not consent.
 //   - Idle sessions. SSE: this package's sweeper ends a session whose client
 //     sent no message for SessionIdleTTL (it closes the stream). Streamable
 //     HTTP: mcp-go's sweeper (WithSessionIdleTTL) ends it through the

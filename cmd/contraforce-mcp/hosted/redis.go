@@ -32,12 +32,19 @@ import (
 //     only to its tenants' channels and delivers a message only to
 //     subscribers of the tenant the channel names, so tenants never hear of
 //     each other's changes. Messages carry ids only: no incident text, no
-//     credential, no token.
+//     credential, no token;
+//   - list_incidents' cursors and the confirmations' one-time tickets
+//     (redis_stores.go): a cursor issued by one replica pages on any, and a
+//     confirmation asked by one is answered on any, redeemed once across
+//     all of them.
 //
 // Redis is never needed to serve. While it does not answer, every replica
-// applies its own limits and delivers only its own changes (a warning, and
-// contraforce_mcp_redis_up 0); the client reconnects by itself, and on its
-// return the replica registers its sessions' leases again.
+// applies its own limits, delivers only its own changes and keeps the
+// cursors and tickets it issues in its memory (a warning, and
+// contraforce_mcp_redis_up 0); a ticket kept in Redis that cannot be
+// checked is not consent (the human is asked again) and is deleted from
+// Redis before the replica uses it again. The client reconnects by itself,
+// and on its return the replica registers its sessions' leases again.
 
 // Redis keys and channels, all under one prefix.
 const (
@@ -70,6 +77,9 @@ type redisShare struct {
 
 	up     atomic.Bool
 	resync chan struct{}
+	// voids are the tickets to delete from Redis when it answers again
+	// (redis_stores.go).
+	voids voidSet
 	// queue holds changes to publish, in order, off the tool's path.
 	queue chan wireMessage
 
@@ -134,13 +144,20 @@ func (r *redisShare) failed(op string, err error) {
 	r.metrics.redisFailures.add(1, op)
 	if r.up.CompareAndSwap(true, false) {
 		r.metrics.redisUp.set(0)
-		r.log.Warn("Redis unreachable: this replica now applies its own session and rate limits and hears only its own changes, until Redis answers again",
+		r.log.Warn("Redis unreachable: this replica now applies its own session and rate limits, hears only its own changes, "+
+			"and keeps the cursors and confirmations it issues to itself (those in Redis cannot be checked), until Redis answers again",
 			"redis", r.addr, "op", op, "err", err)
 	}
 }
 
-// markUp turns sharing on, and has the leases registered again.
+// markUp turns sharing on, and has the leases registered again. The
+// tickets that could not be checked while Redis was away are deleted
+// first: no replica may take them once they are shared again (and any
+// voided since, at every ping).
 func (r *redisShare) markUp() {
+	if !r.flushVoids() {
+		return
+	}
 	if r.up.CompareAndSwap(false, true) {
 		r.metrics.redisUp.set(1)
 		r.log.Info("Redis reachable: sharing limits and changes with the other replicas", "redis", r.addr, "replica", r.replica)

@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/contraforce/contraforce-mcp/client"
+	"github.com/contraforce/contraforce-mcp/tools"
 )
 
 // Options configure the hosted server. Zero values take the defaults below.
@@ -284,6 +285,24 @@ func (s *Server) OnRemoteChange(deliver func(tenant string, ref client.IncidentR
 	if s.shared != nil {
 		s.shared.onChange = deliver
 	}
+}
+
+// CursorShare is where the replicas keep list_incidents' cursors together
+// (with --redis; nil without): the tools' tools.CursorOptions.Share.
+func (s *Server) CursorShare() tools.CursorShare {
+	if s.shared == nil {
+		return nil
+	}
+	return s.shared
+}
+
+// TicketShare is where the replicas keep the confirmations' tickets
+// together (with --redis; nil without): tools.ConfirmationOptions.Share.
+func (s *Server) TicketShare() tools.TicketShare {
+	if s.shared == nil {
+		return nil
+	}
+	return s.shared
 }
 
 // Handler returns the HTTP handler of every route.
