@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth, discoverAuthorizationServerMetadata, registerClient, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { startProvider, browse, USER } from './provider.mjs';
 
 const BIN = process.env.CONTRAFORCE_MCP_BIN;
@@ -93,6 +93,8 @@ async function main() {
       'serve', '--demo', '--addr', `127.0.0.1:${mcpPort}`,
       '--oauth-issuer', idp.issuer, '--oauth-resource', resource,
       '--audit-log', auditLog, '--log-level', 'info',
+      // The credential may read gamebooks: a token asks for that scope apart.
+      '--scopes', 'incidents:read,incidents:write,incidents:comments,gamebooks:read',
     ], { stdio: ['ignore', 'inherit', 'pipe'] });
     let stderr = '';
     serve.stderr.on('data', (d) => { stderr += d; });
@@ -126,8 +128,14 @@ async function main() {
     check(res.status === 401 && challenge.includes(`resource_metadata="${base}/.well-known/oauth-protected-resource"`),
       'a request without a token gets 401 naming the protected resource metadata', `${res.status} ${challenge}`);
     const prm = await (await fetch(`${base}/.well-known/oauth-protected-resource`, { signal: AbortSignal.timeout(10_000) })).json();
-    check(prm.resource === resource && prm.authorization_servers?.[0] === idp.issuer && prm.scopes_supported?.includes('incidents:comments'),
+    check(prm.resource === resource && prm.authorization_servers?.[0] === idp.issuer &&
+      ['incidents:read', 'incidents:write', 'incidents:comments', 'gamebooks:read', 'gamebooks:run'].every((s) => prm.scopes_supported?.includes(s)),
       'the protected resource metadata names the resource, the issuer and the scopes', JSON.stringify(prm));
+    // The first challenge asks for the incident scopes; the gamebook scopes
+    // are asked for when a gamebook tool needs them (step-up).
+    const asked = /scope="([^"]*)"/.exec(challenge)?.[1] ?? '';
+    check(asked === 'incidents:read incidents:write incidents:comments',
+      'the 401 asks for the incident scopes', challenge);
 
     // 2. The SDK connects, gets the 401, and runs the flow by itself:
     //    metadata, dynamic registration, authorization with PKCE and the
@@ -143,8 +151,8 @@ async function main() {
       'the SDK discovered the authorization server from the 401 and registered itself dynamically', String(refused));
     let authzUrl = new URL(oauth.authorizationUrl);
     check(authzUrl.searchParams.get('resource') === resource && authzUrl.searchParams.get('code_challenge_method') === 'S256' &&
-      authzUrl.searchParams.get('scope') === prm.scopes_supported.join(' '),
-      'the authorization request carries the resource indicator, PKCE and the scopes the server named', authzUrl.search);
+      authzUrl.searchParams.get('scope') === asked,
+      'the authorization request carries the resource indicator, PKCE and the scopes the server asked for', authzUrl.search);
     let code = await withTimeout(browse(oauth.authorizationUrl, redirectUri, jar), 30_000, 'browser');
     await withTimeout(transport.finishAuth(code), 30_000, 'token');
     const full = scopesOf(oauth.tokens().access_token);
@@ -154,7 +162,9 @@ async function main() {
     transport = new StreamableHTTPClientTransport(url, { authProvider: oauth });
     await withTimeout(client.connect(transport), 30_000, 'connect');
     let tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    check(tools.length === 5, 'a token with every scope is offered every tool', tools.join(', '));
+    check(JSON.stringify(tools) === JSON.stringify(['add_comment', 'assign', 'bulk_update', 'find_related_incidents', 'get_incident',
+      'list_incidents', 'list_users', 'update_status', 'whoami']),
+      'a token with the incident scopes is offered the incident tools, and no gamebook tool', tools.join(', '));
     const list = await client.callTool({ name: 'list_incidents', arguments: { limit: 25 } });
     const incidents = list.structuredContent?.incidents ?? [];
     check(!list.isError && incidents.length > 0, 'list_incidents answers on the demo data', JSON.stringify(list.content).slice(0, 300));
@@ -172,10 +182,16 @@ async function main() {
       'the comment is written, attributed to the agent on behalf of the user', text);
     await client.close();
 
-    // 3. A cautious platform asks for reading only (its registration
-    //    stands); the session is offered the read tools only.
+    // 3. A cautious platform asks for reading only; the session is offered
+    //    the read tools only. It registered for every scope the server
+    //    supports, to step up later: a provider such as this one refuses a
+    //    client any scope outside its registration, and the SDK registers
+    //    with the first challenge's scopes.
     const narrow = new MemoryOAuthProvider(redirectUri);
-    narrow.saveClientInformation(oauth.clientInformation());
+    const asMeta = await discoverAuthorizationServerMetadata(idp.issuer);
+    narrow.saveClientInformation(await registerClient(idp.issuer, {
+      metadata: asMeta, clientMetadata: narrow.clientMetadata, scope: prm.scopes_supported.join(' '),
+    }));
     let result = await withTimeout(auth(narrow, { serverUrl: url, scope: 'incidents:read' }), 30_000, 'authorization (read)');
     code = await withTimeout(browse(narrow.authorizationUrl, redirectUri, jar), 30_000, 'browser (read)');
     result = await withTimeout(auth(narrow, { serverUrl: url, authorizationCode: code }), 30_000, 'token (read)');
@@ -185,7 +201,7 @@ async function main() {
     transport = new StreamableHTTPClientTransport(url, { authProvider: narrow });
     await withTimeout(client.connect(transport), 30_000, 'connect (read)');
     tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    check(JSON.stringify(tools) === JSON.stringify(['get_incident', 'list_incidents']),
+    check(JSON.stringify(tools) === JSON.stringify(['find_related_incidents', 'get_incident', 'list_incidents', 'list_users', 'whoami']),
       'an incidents:read token is offered the read tools only', tools.join(', '));
 
     // 4. A call outside the token's scopes: 403 insufficient_scope, the SDK
@@ -206,6 +222,19 @@ async function main() {
     tools = (await client.listTools()).tools.map((t) => t.name).sort();
     check(tools.includes('add_comment') && !tools.includes('update_status'),
       'the session now offers add_comment, and still not the tools of incidents:write', tools.join(', '));
+
+    // The gamebook tools follow their own scope the same way.
+    narrow.authorizationUrl = undefined;
+    const gamebooks = { name: 'list_gamebooks', arguments: ref };
+    const gbErr = await client.callTool(gamebooks).then(() => null, (err) => err);
+    const gbUrl = narrow.authorizationUrl && new URL(narrow.authorizationUrl);
+    check(gbErr instanceof UnauthorizedError && gbUrl?.searchParams.get('scope')?.split(' ').includes('gamebooks:read'),
+      'list_gamebooks is refused 403 insufficient_scope, and the SDK asks the user for gamebooks:read', `${gbErr} ${gbUrl?.search}`);
+    code = await withTimeout(browse(narrow.authorizationUrl, redirectUri, jar), 30_000, 'browser (gamebooks)');
+    await withTimeout(transport.finishAuth(code), 30_000, 'token (gamebooks)');
+    const proposed = await client.callTool(gamebooks);
+    check(!proposed.isError && Array.isArray(proposed.structuredContent?.gamebooks),
+      'list_gamebooks answers with the new token', JSON.stringify(proposed.content).slice(0, 300));
 
     // 5. The audit log names the user.
     const records = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

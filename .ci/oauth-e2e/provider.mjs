@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 export const USER = { sub: 'user-jane', email: 'jane@contoso.com', tid: 'contoso' };
-const SCOPES = 'incidents:read incidents:write incidents:comments';
+const SCOPES = 'incidents:read incidents:write incidents:comments gamebooks:read gamebooks:run';
 
 export async function startProvider({ port, resource }) {
   const issuer = `http://127.0.0.1:${port}`;
