@@ -68,6 +68,14 @@
 // them, or hands back the very position it was asked for, ends the listing
 // with IncidentPage.Halted saying why (no rows, HasMore false).
 //
+// ListIncidentRows pages the same way but decodes a row only when asked
+// (PageRow.Decode): an API page holds more rows than a tool shows. The page
+// is read by its structure for each row's id, workspace and source (what
+// the allowlist, the digests and the repeat guard need), and a row is
+// validated and decoded in full when it is shown; an answer that structural
+// reading cannot take as the decoder would (see scanList) is read by the
+// decoder throughout.
+//
 // # Reading what the pages do not show
 //
 // The detail's "incident" is documented only as {id, title, severity,

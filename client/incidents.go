@@ -26,10 +26,26 @@ const (
 )
 
 // ListIncidents returns one page of incidents across every workspace the
-// credential can see, filtered by f. Pass the zero PageToken for the first
-// page and the previous page's Next for the following ones (with the same
-// filter); stop when HasMore is false. With a workspace allowlist, rows and
-// page tokens of other workspaces are dropped.
+// credential can see, filtered by f: ListIncidentRows with every row
+// decoded. Pass the zero PageToken for the first page and the previous
+// page's Next for the following ones (with the same filter); stop when
+// HasMore is false.
+func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageToken) (*IncidentPage, error) {
+	rp, err := c.ListIncidentRows(ctx, f, page)
+	if err != nil {
+		return nil, err
+	}
+	incs, err := decodeRows(rp.Rows)
+	if err != nil {
+		return nil, err
+	}
+	return &IncidentPage{Incidents: incs, HasMore: rp.HasMore, Next: rp.Next, Halted: rp.Halted, Meta: rp.Meta}, nil
+}
+
+// ListIncidentRows returns one page of list rows, each decoded when asked
+// (PageRow.Decode): a caller that shows some of the API's rows pays for
+// those. Paging is as for ListIncidents. With a workspace allowlist, rows
+// and page tokens of other workspaces are dropped.
 //
 // A server that ignores page tokens would hand back a page already seen,
 // and a caller would loop for ever. So the answer to a next-page request is
@@ -37,7 +53,7 @@ const (
 // and last rows, carried in PageToken.Seen) and against the position itself:
 // if it repeats either, the listing ends with Halted saying why, no rows and
 // HasMore false.
-func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageToken) (*IncidentPage, error) {
+func (c *Client) ListIncidentRows(ctx context.Context, f IncidentFilter, page PageToken) (*RowPage, error) {
 	u, err := c.buildURL(opListIncidents, nil, lit("incidents"), lit("across-workspaces"))
 	if err != nil {
 		return nil, err
@@ -46,7 +62,7 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 		if len(allowed) == 0 && page.ContinuationToken == "" {
 			// Only other workspaces had more pages: nothing left to list
 			// (sending the now-empty position would restart at page one).
-			return &IncidentPage{Incidents: []IncidentSummary{}}, nil
+			return &RowPage{Rows: []PageRow{}}, nil
 		}
 		page.WorkspacePageTokens = allowed
 	}
@@ -56,40 +72,33 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 	if err != nil {
 		return nil, err
 	}
-	// ListIncidentsData also reads the bare array of rows the data-models
-	// page's paginated envelope shows.
-	env, err := decodeData[ListIncidentsData](opListIncidents, res)
+	env, err := readList(res)
 	if err != nil {
 		return nil, err
 	}
-	p := c.incidentPage(env)
+	rows := env.Data.Incidents.rows(opListIncidents, res)
+	p := c.rowPage(env, rows)
 	if !page.IsZero() {
-		if why := repeated(page, env.Data.Incidents, p.Next); why != "" {
-			return &IncidentPage{Incidents: []IncidentSummary{}, Halted: why, Meta: p.Meta}, nil
+		if why := repeated(page, rows, p.Next); why != "" {
+			return &RowPage{Rows: []PageRow{}, Halted: why, Meta: p.Meta}, nil
 		}
 	}
 	return p, nil
 }
 
-// incidentPage turns a list answer into an IncidentPage: it applies the
-// allowlist, takes the next-page position from wherever the API put it, and
-// notes the answer's rows in that position (Seen).
-func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
-	p := &IncidentPage{Incidents: env.Data.Incidents, Meta: env.Meta}
-	for i := range env.Data.Incidents {
-		env.Data.Incidents[i].inferSource()
-	}
+// rowPage turns a list answer into a RowPage: it applies the allowlist,
+// takes the next-page position from wherever the API put it, and notes the
+// answer's rows in that position (Seen).
+func (c *Client) rowPage(env Envelope[listData], rows []PageRow) *RowPage {
+	p := &RowPage{Rows: rows, Meta: env.Meta}
 	if len(c.allow) > 0 {
 		// A new slice: the caller still reads every row for Seen and repeats.
-		p.Incidents = make([]IncidentSummary, 0, len(env.Data.Incidents))
-		for _, inc := range env.Data.Incidents {
-			if c.workspaceAllowed(inc.WorkspaceID) {
-				p.Incidents = append(p.Incidents, inc)
+		p.Rows = make([]PageRow, 0, len(rows))
+		for _, r := range rows {
+			if c.workspaceAllowed(r.WorkspaceID) {
+				p.Rows = append(p.Rows, r)
 			}
 		}
-	}
-	if p.Incidents == nil {
-		p.Incidents = []IncidentSummary{}
 	}
 	p.Next.WorkspacePageTokens = c.allowedTokens(env.Data.WorkspacePageTokens)
 	hasMore := len(env.Data.WorkspacePageTokens) > 0
@@ -106,7 +115,7 @@ func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
 	if !p.HasMore {
 		p.Next = PageToken{}
 	} else {
-		p.Next.Seen = sample(env.Data.Incidents)
+		p.Next.Seen = sample(rows)
 	}
 	return p
 }
@@ -115,7 +124,7 @@ func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
 const sampleEnds = 4
 
 // sample digests the first and last rows of a page.
-func sample(rows []IncidentSummary) []string {
+func sample(rows []PageRow) []string {
 	n := len(rows)
 	out := make([]string, 0, 2*sampleEnds)
 	for i, r := range rows {
@@ -128,7 +137,7 @@ func sample(rows []IncidentSummary) []string {
 
 // rowDigest identifies a row by workspace, source and id (64 bits of FNV-1a,
 // in hex): enough to recognise a row again, and short in a cursor.
-func rowDigest(r IncidentSummary) string {
+func rowDigest(r PageRow) string {
 	h := fnv.New64a()
 	h.Write([]byte(strings.ToLower(r.WorkspaceID)))
 	h.Write([]byte{0})
@@ -141,7 +150,7 @@ func rowDigest(r IncidentSummary) string {
 // repeated says why the answer to a next-page request cannot be a new page
 // ("" when it can): it repeats a row of the page that issued the position,
 // or it hands back the position it was asked for.
-func repeated(asked PageToken, rows []IncidentSummary, next PageToken) string {
+func repeated(asked PageToken, rows []PageRow, next PageToken) string {
 	for _, r := range rows {
 		if slices.Contains(asked.Seen, rowDigest(r)) {
 			return fmt.Sprintf("the API answered the request for the next page with incidents it had already returned "+

@@ -154,22 +154,21 @@ func (c *Client) FindIncident(ctx context.Context, ref IncidentRef) (*IncidentSu
 	}
 	f := IncidentFilter{Sources: []Source{ref.Source}, Query: ref.IncidentID}
 	var page PageToken
-	var anonymous []IncidentSummary
+	var anonymous []PageRow
 	for range findPages {
-		p, err := c.ListIncidents(ctx, f, page)
+		p, err := c.ListIncidentRows(ctx, f, page)
 		if err != nil {
 			return nil, err
 		}
-		for i := range p.Incidents {
-			r := &p.Incidents[i]
+		for _, r := range p.Rows {
 			if r.ID != ref.IncidentID || (r.Source != "" && r.Source != ref.Source) {
 				continue
 			}
 			switch {
 			case strings.EqualFold(r.WorkspaceID, ref.WorkspaceID):
-				return r, nil
+				return decodedRow(r)
 			case r.WorkspaceID == "":
-				anonymous = append(anonymous, *r)
+				anonymous = append(anonymous, r)
 			}
 		}
 		if !p.HasMore {
@@ -178,7 +177,16 @@ func (c *Client) FindIncident(ctx context.Context, ref IncidentRef) (*IncidentSu
 		page = p.Next
 	}
 	if len(anonymous) == 1 {
-		return &anonymous[0], nil
+		return decodedRow(anonymous[0])
 	}
 	return nil, nil
+}
+
+// decodedRow decodes the row FindIncident found.
+func decodedRow(r PageRow) (*IncidentSummary, error) {
+	inc, err := r.Decode()
+	if err != nil {
+		return nil, err
+	}
+	return &inc, nil
 }

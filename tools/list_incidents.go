@@ -91,7 +91,7 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 
 	out := ListIncidentsOutput{Incidents: make([]IncidentRow, 0, limit)}
 	for calls := 1; ; calls++ {
-		page, err := api.ListIncidents(ctx, pos.Filter, pos.Page)
+		page, err := api.ListIncidentRows(ctx, pos.Filter, pos.Page)
 		if err != nil {
 			return ListIncidentsOutput{}, err
 		}
@@ -101,15 +101,19 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 			pos = cursor{}
 			break
 		}
-		avail := page.Incidents[min(pos.Skip, len(page.Incidents)):]
+		avail := page.Rows[min(pos.Skip, len(page.Rows)):]
 		need := limit - len(out.Incidents)
 		if len(avail) > need {
 			// The API page has more than we show: the cursor points into it.
-			out.Incidents = appendRows(out.Incidents, avail[:need])
+			if out.Incidents, err = appendRows(out.Incidents, avail[:need]); err != nil {
+				return ListIncidentsOutput{}, err
+			}
 			pos.Skip += need
 			break
 		}
-		out.Incidents = appendRows(out.Incidents, avail)
+		if out.Incidents, err = appendRows(out.Incidents, avail); err != nil {
+			return ListIncidentsOutput{}, err
+		}
 		if !page.HasMore {
 			pos = cursor{}
 			break
@@ -179,11 +183,17 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-func appendRows(rows []IncidentRow, incs []client.IncidentSummary) []IncidentRow {
-	for _, i := range incs {
-		rows = append(rows, resources.ViewRow(i))
+// appendRows decodes the rows shown, and only those: an API page holds
+// more rows than a tool page shows.
+func appendRows(rows []IncidentRow, page []client.PageRow) ([]IncidentRow, error) {
+	for _, r := range page {
+		inc, err := r.Decode()
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, resources.ViewRow(inc))
 	}
-	return rows
+	return rows, nil
 }
 
 // renderList is list_incidents' text rendering: one line per incident with
