@@ -45,8 +45,7 @@ func AddComment(d Deps) Tool {
 		deps:  d,
 		name:  "add_comment",
 		title: "Add incident comment",
-		description: "Post a comment on an incident. It is flagged as an AI agent's comment and its text names the agent. " +
-			"Not idempotent: each call posts a new comment.",
+		description: "Post a comment on an incident, flagged and signed as the AI agent's. Each call posts a new comment.",
 		scope:  client.ScopeIncidentsComments,
 		hints:  hints{openWorld: true},
 		handle: func(ctx context.Context, in AddCommentInput) (AddCommentOutput, error) { return addComment(ctx, d, in) },
