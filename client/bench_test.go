@@ -61,8 +61,8 @@ func BenchmarkDecodeListPage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if p := c.rowPage(env, env.Data.Incidents.rows(opListIncidents, res)); len(p.Rows) == 0 || !p.HasMore {
-			b.Fatal("unexpected page")
+		if p, err := c.rowPage(env, env.Data.Incidents.rows(opListIncidents, res)); err != nil || len(p.Rows) == 0 || !p.HasMore {
+			b.Fatal("unexpected page", err)
 		}
 	}
 }

@@ -68,13 +68,15 @@
 // them, or hands back the very position it was asked for, ends the listing
 // with IncidentPage.Halted saying why (no rows, HasMore false).
 //
-// ListIncidentRows pages the same way but decodes a row only when asked
-// (PageRow.Decode): an API page holds more rows than a tool shows. The page
-// is read by its structure for each row's id, workspace and source (what
-// the allowlist, the digests and the repeat guard need), and a row is
-// validated and decoded in full when it is shown; an answer that structural
-// reading cannot take as the decoder would (see scanList) is read by the
-// decoder throughout.
+// ListIncidentRange pages the same way but decodes only a range of the
+// page's rows: an API page holds more rows than a tool shows. The page is
+// read by its structure (where each row starts and ends), each row's id,
+// workspace and source are read when the allowlist, the digests or the
+// repeat guard need them, and the rows of the range are validated and
+// decoded in full; an answer that structural reading cannot take as the
+// decoder would (see scanList) is read by the decoder throughout. The page
+// is read into a pooled buffer that goes back to the pool before the call
+// returns: nothing returned refers to it.
 //
 // # Reading what the pages do not show
 //

@@ -26,26 +26,10 @@ const (
 )
 
 // ListIncidents returns one page of incidents across every workspace the
-// credential can see, filtered by f: ListIncidentRows with every row
-// decoded. Pass the zero PageToken for the first page and the previous
-// page's Next for the following ones (with the same filter); stop when
-// HasMore is false.
-func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageToken) (*IncidentPage, error) {
-	rp, err := c.ListIncidentRows(ctx, f, page)
-	if err != nil {
-		return nil, err
-	}
-	incs, err := decodeRows(rp.Rows)
-	if err != nil {
-		return nil, err
-	}
-	return &IncidentPage{Incidents: incs, HasMore: rp.HasMore, Next: rp.Next, Halted: rp.Halted, Meta: rp.Meta}, nil
-}
-
-// ListIncidentRows returns one page of list rows, each decoded when asked
-// (PageRow.Decode): a caller that shows some of the API's rows pays for
-// those. Paging is as for ListIncidents. With a workspace allowlist, rows
-// and page tokens of other workspaces are dropped.
+// credential can see, filtered by f. Pass the zero PageToken for the first
+// page and the previous page's Next for the following ones (with the same
+// filter); stop when HasMore is false. With a workspace allowlist, rows and
+// page tokens of other workspaces are dropped.
 //
 // A server that ignores page tokens would hand back a page already seen,
 // and a caller would loop for ever. So the answer to a next-page request is
@@ -53,50 +37,90 @@ func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageT
 // and last rows, carried in PageToken.Seen) and against the position itself:
 // if it repeats either, the listing ends with Halted saying why, no rows and
 // HasMore false.
-func (c *Client) ListIncidentRows(ctx context.Context, f IncidentFilter, page PageToken) (*RowPage, error) {
-	u, err := c.buildURL(opListIncidents, nil, lit("incidents"), lit("across-workspaces"))
+func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageToken) (*IncidentPage, error) {
+	return c.ListIncidentRange(ctx, f, page, 0, -1)
+}
+
+// ListIncidentRange is ListIncidents decoding only the rows [from, from+n)
+// of the page (n < 0: to its end), counted after the allowlist: a caller
+// that shows some of the API's rows pays for those. IncidentPage.Rows is
+// how many rows the page holds, Incidents those of the range.
+func (c *Client) ListIncidentRange(ctx context.Context, f IncidentFilter, page PageToken, from, n int) (*IncidentPage, error) {
+	rp, res, err := c.listRows(ctx, f, page)
 	if err != nil {
 		return nil, err
+	}
+	defer res.release()
+	from = min(max(from, 0), len(rp.Rows))
+	to := len(rp.Rows)
+	if n >= 0 {
+		to = min(from+n, to)
+	}
+	incs, err := decodeRows(rp.Rows[from:to])
+	if err != nil {
+		return nil, err
+	}
+	return &IncidentPage{Incidents: incs, Rows: len(rp.Rows), HasMore: rp.HasMore, Next: rp.Next, Halted: rp.Halted, Meta: rp.Meta}, nil
+}
+
+// listRows makes the list call and reads its rows (pageRow). The rows lie
+// in the answer's pooled body: the caller decodes what it needs, then
+// calls res.release, after which no row may be used. res is nil with an
+// error.
+func (c *Client) listRows(ctx context.Context, f IncidentFilter, page PageToken) (*rowPage, *result, error) {
+	u, err := c.buildURL(opListIncidents, nil, lit("incidents"), lit("across-workspaces"))
+	if err != nil {
+		return nil, nil, err
 	}
 	if allowed := c.allowedTokens(page.WorkspacePageTokens); len(allowed) != len(page.WorkspacePageTokens) {
 		if len(allowed) == 0 && page.ContinuationToken == "" {
 			// Only other workspaces had more pages: nothing left to list
 			// (sending the now-empty position would restart at page one).
-			return &RowPage{Rows: []PageRow{}}, nil
+			return &rowPage{Rows: []pageRow{}}, &result{}, nil
 		}
 		page.WorkspacePageTokens = allowed
 	}
 	body := ListIncidentsRequest{IncidentFilter: f, IsFirstCall: page.IsZero(),
 		WorkspacePageTokens: page.WorkspacePageTokens, ContinuationToken: page.ContinuationToken}
-	res, err := c.do(ctx, call{op: opListIncidents, method: http.MethodPost, url: u, body: body, kind: readCall})
+	res, err := c.do(ctx, call{op: opListIncidents, method: http.MethodPost, url: u, body: body, kind: readCall, pooled: true})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	env, err := readList(res)
 	if err != nil {
-		return nil, err
+		res.release()
+		return nil, nil, err
 	}
 	rows := env.Data.Incidents.rows(opListIncidents, res)
-	p := c.rowPage(env, rows)
-	if !page.IsZero() {
-		if why := repeated(page, rows, p.Next); why != "" {
-			return &RowPage{Rows: []PageRow{}, Halted: why, Meta: p.Meta}, nil
+	p, err := c.rowPage(env, rows)
+	if err == nil && !page.IsZero() {
+		var why string
+		if why, err = repeated(page, rows, p.Next); why != "" {
+			return &rowPage{Rows: []pageRow{}, Halted: why, Meta: p.Meta}, res, nil
 		}
 	}
-	return p, nil
+	if err != nil {
+		res.release()
+		return nil, nil, err
+	}
+	return p, res, nil
 }
 
-// rowPage turns a list answer into a RowPage: it applies the allowlist,
+// rowPage turns a list answer into a rowPage: it applies the allowlist,
 // takes the next-page position from wherever the API put it, and notes the
 // answer's rows in that position (Seen).
-func (c *Client) rowPage(env Envelope[listData], rows []PageRow) *RowPage {
-	p := &RowPage{Rows: rows, Meta: env.Meta}
+func (c *Client) rowPage(env Envelope[listData], rows []pageRow) (*rowPage, error) {
+	p := &rowPage{Rows: rows, Meta: env.Meta}
 	if len(c.allow) > 0 {
 		// A new slice: the caller still reads every row for Seen and repeats.
-		p.Rows = make([]PageRow, 0, len(rows))
-		for _, r := range rows {
-			if c.workspaceAllowed(r.WorkspaceID) {
-				p.Rows = append(p.Rows, r)
+		p.Rows = make([]pageRow, 0, len(rows))
+		for i := range rows {
+			id, err := rows[i].ident()
+			if err != nil {
+				return nil, err
+			}
+			if c.workspaceAllowed(id.WorkspaceID) {
+				p.Rows = append(p.Rows, rows[i])
 			}
 		}
 	}
@@ -114,30 +138,35 @@ func (c *Client) rowPage(env Envelope[listData], rows []PageRow) *RowPage {
 	p.HasMore = hasMore && !p.Next.IsZero()
 	if !p.HasMore {
 		p.Next = PageToken{}
-	} else {
-		p.Next.Seen = sample(rows)
+		return p, nil
 	}
-	return p
+	var err error
+	p.Next.Seen, err = sample(rows)
+	return p, err
 }
 
 // sampleEnds is how many rows from each end of a page PageToken.Seen keeps.
 const sampleEnds = 4
 
 // sample digests the first and last rows of a page.
-func sample(rows []PageRow) []string {
+func sample(rows []pageRow) ([]string, error) {
 	n := len(rows)
 	out := make([]string, 0, 2*sampleEnds)
-	for i, r := range rows {
+	for i := range rows {
 		if i < sampleEnds || i >= n-sampleEnds {
-			out = append(out, rowDigest(r))
+			id, err := rows[i].ident()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rowDigest(id))
 		}
 	}
-	return out
+	return out, nil
 }
 
 // rowDigest identifies a row by workspace, source and id (64 bits of FNV-1a,
 // in hex): enough to recognise a row again, and short in a cursor.
-func rowDigest(r PageRow) string {
+func rowDigest(r rowID) string {
 	h := fnv.New64a()
 	h.Write([]byte(strings.ToLower(r.WorkspaceID)))
 	h.Write([]byte{0})
@@ -150,22 +179,26 @@ func rowDigest(r PageRow) string {
 // repeated says why the answer to a next-page request cannot be a new page
 // ("" when it can): it repeats a row of the page that issued the position,
 // or it hands back the position it was asked for.
-func repeated(asked PageToken, rows []PageRow, next PageToken) string {
-	for _, r := range rows {
+func repeated(asked PageToken, rows []pageRow, next PageToken) (string, error) {
+	for i := range rows {
+		r, err := rows[i].ident()
+		if err != nil {
+			return "", err
+		}
 		if slices.Contains(asked.Seen, rowDigest(r)) {
 			return fmt.Sprintf("the API answered the request for the next page with incidents it had already returned "+
 				"(incident %s of %s, for one); it seems to ignore page tokens, so the listing stops here rather than loop. "+
 				"Narrow the filters (a shorter time window, fewer sources or statuses) to reach the incidents not listed yet.",
-				r.ID, firstNonEmpty(string(r.Source), "an unnamed source"))
+				r.ID, firstNonEmpty(string(r.Source), "an unnamed source")), nil
 		}
 	}
 	if !next.IsZero() && slices.EqualFunc(next.WorkspacePageTokens, asked.WorkspacePageTokens, sameToken) &&
 		next.ContinuationToken == asked.ContinuationToken {
 		return "the API answered the request for the next page with the very page position it was sent; it seems to ignore " +
 			"page tokens, so the listing stops here rather than loop. Narrow the filters (a shorter time window, fewer " +
-			"sources or statuses) to reach the incidents not listed yet."
+			"sources or statuses) to reach the incidents not listed yet.", nil
 	}
-	return ""
+	return "", nil
 }
 
 func sameToken(a, b WorkspacePageToken) bool {

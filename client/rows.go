@@ -13,25 +13,47 @@ import (
 
 // A list answer holds a page of rows (140 for the demo credential, about
 // 1.8 KB each with their entities) of which a tool shows 25. Decoding every
-// row into an IncidentSummary was most of a list call's CPU, so
-// ListIncidentRows reads the page in one pass that decodes only what paging
-// needs of each row (its id, workspace and source: the allowlist, the page
-// digests and the repeat guard) and notes where the row lies in the body;
-// PageRow.Decode reads the rest of a row when it is shown. Both readings use
-// the same decoder and options, so a row means the same either way.
+// row into an IncidentSummary was most of a list call's CPU, so the page is
+// read in one pass that only finds where each row lies in the body
+// (pageRow). What identifies a row (its id, workspace and source) is read
+// when paging needs it (the allowlist, the page digests, the repeat guard),
+// and a row is decoded in full only when asked for (ListIncidentRange).
+// Every reading agrees with the decoder's, so a row means the same either
+// way.
 
-// PageRow is one row of a list answer: the members that identify it, read
-// with the page, and the row as the API sent it, decoded by Decode.
-type PageRow struct {
-	ID          string
-	WorkspaceID string
-	// Source is the row's source, inferred from sourceDisplayName when the
-	// row has none (an older crawl's row).
-	Source Source
+// rowID is what identifies a row: its id, workspace and source (inferred
+// from sourceDisplayName when the row has none, as an older crawl's).
+type rowID struct {
+	ID, WorkspaceID string
+	Source          Source
+}
 
-	raw jsontext.Value
-	at  int         // the row's index in the answer
-	ans *listAnswer // what the row's errors name
+// pageRow is one row of a list answer, as the API sent it.
+type pageRow struct {
+	id    rowID
+	known bool           // id has been read
+	raw   jsontext.Value // in the answer's body, which may be a pooled buffer
+	at    int            // the row's index in the answer
+	ans   *listAnswer    // what the row's errors name
+}
+
+// ident returns what identifies the row, reading it the first time. A row
+// whose id, workspace or source the decoder would refuse fails as the
+// whole row would.
+func (r *pageRow) ident() (rowID, error) {
+	if !r.known {
+		s := scanner{b: r.raw}
+		k, ok := s.rowKey()
+		if !ok {
+			_, err := r.decode()
+			if err == nil { // the readings disagree: a bug, refused all the same
+				err = r.ans.res.scrub.err(fmt.Errorf("%s: row %d of the page could not be read", r.ans.op, r.at))
+			}
+			return rowID{}, err
+		}
+		r.id, r.known = k.ident(), true
+	}
+	return r.id, nil
 }
 
 // listAnswer is what the rows of one answer share: the answer, for errors,
@@ -42,16 +64,21 @@ type listAnswer struct {
 	array jsontext.Pointer // the JSON Pointer of the rows' array
 }
 
-// Decode reads the whole row. A member of the wrong type fails as it would
+// decode reads the whole row. A member of the wrong type fails as it would
 // have failed reading the whole page ("member \"data.incidents.3.number\"
 // is a JSON string where int was expected").
 //
 // The decoded row must be the row the page was filtered by (its id,
 // workspace and source as the page's reading found them): a row read two
 // ways is refused rather than shown.
-func (r PageRow) Decode() (IncidentSummary, error) {
+func (r *pageRow) decode() (IncidentSummary, error) {
 	var inc IncidentSummary
 	if err := unmarshal(r.raw, &inc); err != nil {
+		// The error may hold bytes of the row, and the row may lie in a
+		// pooled buffer: the error is built from copies only.
+		raw := bytes.Clone(r.raw)
+		r.ans.res.own()
+		err = unmarshal(raw, new(IncidentSummary))
 		var se *jsonv2.SemanticError
 		if errors.As(err, &se) {
 			se.JSONPointer = r.ans.array + jsontext.Pointer("/"+strconv.Itoa(r.at)) + se.JSONPointer
@@ -59,17 +86,19 @@ func (r PageRow) Decode() (IncidentSummary, error) {
 		return IncidentSummary{}, r.ans.res.scrub.err(decodeError(r.ans.op, r.ans.res, err))
 	}
 	inc.inferSource()
-	if inc.ID != r.ID || inc.WorkspaceID != r.WorkspaceID || inc.Source != r.Source {
+	id := rowID{ID: inc.ID, WorkspaceID: inc.WorkspaceID, Source: inc.Source}
+	if r.known && id != r.id {
 		return IncidentSummary{}, r.ans.res.scrub.err(fmt.Errorf("%s: the API answered HTTP %d with a row that reads as two "+
 			"different incidents (row %d of the page); it is not shown", r.ans.op, r.ans.res.status, r.at))
 	}
+	r.id, r.known = id, true
 	return inc, nil
 }
 
-// RowPage is one page of list rows as ListIncidentRows returns it; see
-// IncidentPage for HasMore, Next and Halted.
-type RowPage struct {
-	Rows    []PageRow
+// rowPage is one page of list rows; see IncidentPage for HasMore, Next and
+// Halted.
+type rowPage struct {
+	Rows    []pageRow
 	HasMore bool
 	Next    PageToken
 	Halted  string
@@ -85,15 +114,26 @@ func readList(res *result) (Envelope[listData], error) {
 		env.Meta.RequestID = firstNonEmpty(env.Meta.RequestID, res.header.Get(requestIDHeader))
 		return env, nil
 	}
+	// The decoder's errors may hold bytes of the body: out of the pool first.
+	res.own()
 	return decodeData[listData](opListIncidents, res)
 }
 
-// rowKey is what the page's reading decodes of each row.
+// rowKey is the members of a row that identify it.
 type rowKey struct {
 	ID                string  `json:"id"`
 	WorkspaceID       string  `json:"workspaceId"`
 	Source            Source  `json:"source"`
 	SourceDisplayName *string `json:"sourceDisplayName"`
+}
+
+// ident is the row's identity, its source inferred when absent.
+func (k rowKey) ident() rowID {
+	src := k.Source
+	if src == "" && k.SourceDisplayName != nil {
+		src = SourceFromDisplayName(*k.SourceDisplayName)
+	}
+	return rowID{ID: k.ID, WorkspaceID: k.WorkspaceID, Source: src}
 }
 
 // listData is the "data" of a list answer as ListIncidentRows reads it:
@@ -128,11 +168,12 @@ func (d *listData) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 }
 
-// rowSpans are the rows of an answer: each one's key and its byte span in
-// the body (the body itself is attached after decoding, see rows).
+// rowSpans are the rows of an answer: each one's byte span in the body
+// (the body itself is attached after decoding, see rows) and, when the
+// decoder read them, their keys.
 type rowSpans struct {
-	keys  []rowKey
 	spans [][2]int64
+	keys  []rowKey // nil: not read yet
 	array jsontext.Pointer
 }
 
@@ -175,29 +216,27 @@ func (r *rowSpans) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	return err
 }
 
-// rows turns the spans into PageRows of body.
-func (r *rowSpans) rows(op string, res *result) []PageRow {
+// rows turns the spans into pageRows of the answer's body.
+func (r *rowSpans) rows(op string, res *result) []pageRow {
 	ans := &listAnswer{op: op, res: res, array: r.array}
-	out := make([]PageRow, len(r.keys))
-	for i, k := range r.keys {
-		s := r.spans[i]
-		// A span starts after the previous token: it may hold the comma
-		// and blanks before the row.
+	out := make([]pageRow, len(r.spans))
+	for i, s := range r.spans {
+		// A span the decoder found starts after the previous token: it may
+		// hold the comma and blanks before the row.
 		raw := bytes.TrimLeft(res.body[s[0]:s[1]], ", \t\r\n")
-		src := k.Source
-		if src == "" && k.SourceDisplayName != nil {
-			src = SourceFromDisplayName(*k.SourceDisplayName)
+		out[i] = pageRow{raw: raw, at: i, ans: ans}
+		if r.keys != nil {
+			out[i].id, out[i].known = r.keys[i].ident(), true
 		}
-		out[i] = PageRow{ID: k.ID, WorkspaceID: k.WorkspaceID, Source: src, raw: raw, at: i, ans: ans}
 	}
 	return out
 }
 
-// decodeRows decodes every row (ListIncidents).
-func decodeRows(rows []PageRow) ([]IncidentSummary, error) {
+// decodeRows decodes rows.
+func decodeRows(rows []pageRow) ([]IncidentSummary, error) {
 	out := make([]IncidentSummary, len(rows))
-	for i, r := range rows {
-		inc, err := r.Decode()
+	for i := range rows {
+		inc, err := rows[i].decode()
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,9 @@
 package client
 
 import (
+	"encoding/binary"
+	"math/bits"
+
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -100,19 +103,23 @@ func (s *scanner) rows(r *rowSpans) bool {
 			s.i++
 			s.ws()
 		}
+		// A row is an object or null, found whole; what identifies it
+		// is read when needed (pageRow.ident).
 		from := s.i
-		key, ok := s.rowKey()
-		if !ok {
+		switch c := s.peek(); {
+		case c == '{' && s.skip():
+		case c == 'n' && s.skip() && string(s.b[from:s.i]) == "null":
+		default:
 			return false
 		}
-		r.keys = append(r.keys, key)
 		r.spans = append(r.spans, [2]int64{int64(from), int64(s.i)})
 		n++
 	}
 }
 
 // rowKey reads one row and returns its key; a row it cannot read as the
-// decoder would has its key decoded by the decoder.
+// decoder would has its key decoded by the decoder (ok is false when that
+// fails).
 func (s *scanner) rowKey() (rowKey, bool) {
 	var k rowKey
 	from := s.i
@@ -243,20 +250,39 @@ func (s *scanner) object(member func(name []byte) bool) bool {
 	}
 }
 
-// str moves past the string that starts at the position. (A byte loop:
-// most strings of a page are short, shorter than bytes.IndexByte pays off.)
+// str moves past the string that starts at the position. Most of a page is
+// strings, so it looks for the closing quote or a backslash eight bytes at
+// a time.
 func (s *scanner) str() bool {
 	b := s.b
-	for i := s.i + 1; i < len(b); i++ {
-		switch b[i] {
-		case '"':
+	i := s.i + 1
+	for {
+		for ; i+8 <= len(b); i += 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+		}
+		for ; i < len(b) && b[i] != '"' && b[i] != '\\'; i++ {
+		}
+		switch {
+		case i >= len(b):
+			return false
+		case b[i] == '"':
 			s.i = i + 1
 			return true
-		case '\\':
-			i++ // the escaped byte
 		}
+		i += 2 // a backslash and the byte it escapes
 	}
-	return false
+}
+
+// hasByte marks the bytes of w equal to c with their high bit; the lowest
+// mark is exact (a borrow only ever marks bytes above a true match).
+func hasByte(w uint64, c byte) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := w ^ (ones * uint64(c))
+	return (x - ones) &^ x & highs
 }
 
 // skip moves past the value that starts at the position: a string, an

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -80,9 +83,10 @@ func checkAgreement(t *testing.T, body []byte) (fast bool) {
 		t.Fatalf("%q: fast reading found %d rows, the decoder %d", body, len(fastRows), len(slowRows))
 	}
 	for i := range fastRows {
-		f, s := fastRows[i], slowRows[i]
-		if f.ID != s.ID || f.WorkspaceID != s.WorkspaceID || f.Source != s.Source || !bytes.Equal(f.raw, s.raw) {
-			t.Fatalf("%q: row %d: fast reading %+v %q, decoder %+v %q", body, i, f, f.raw, s, s.raw)
+		f, err := fastRows[i].ident()
+		s := slowRows[i].id
+		if err != nil || f != s || !bytes.Equal(fastRows[i].raw, slowRows[i].raw) {
+			t.Fatalf("%q: row %d: fast reading %+v (%v) %q, decoder %+v %q", body, i, f, err, fastRows[i].raw, s, slowRows[i].raw)
 		}
 	}
 	slow.Data.Incidents, env.Data.Incidents = rowSpans{}, rowSpans{}
@@ -142,15 +146,13 @@ func TestListRowsAreDecodedWhenShown(t *testing.T) {
 			`member "data.1.number" is a JSON string where int was expected`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, _, _ := newTestClient(t, &capture{answers: []string{okEnvelope(tc.data)}})
-			p, err := c.ListIncidentRows(context.Background(), IncidentFilter{}, PageToken{})
-			if err != nil || len(p.Rows) != 2 {
-				t.Fatalf("ListIncidentRows = %+v, %v", p, err)
+			c, _, _ := newTestClient(t, &capture{answers: []string{okEnvelope(tc.data), okEnvelope(tc.data)}})
+			p, err := c.ListIncidentRange(context.Background(), IncidentFilter{}, PageToken{}, 0, 1)
+			if err != nil || p.Rows != 2 || len(p.Incidents) != 1 || p.Incidents[0].ID != "a" {
+				t.Fatalf("ListIncidentRange(0, 1) = %+v, %v", p, err)
 			}
-			if r, err := p.Rows[0].Decode(); err != nil || r.ID != "a" {
-				t.Errorf("row 0 = %+v, %v", r, err)
-			}
-			if _, err := p.Rows[1].Decode(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			_, err = c.ListIncidentRange(context.Background(), IncidentFilter{}, PageToken{}, 1, 1)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("row 1: err = %v; want it to say %q", err, tc.want)
 			}
 		})
@@ -174,9 +176,9 @@ func TestAllowlistHoldsForRowsReadFast(t *testing.T) {
 		t.Errorf("rows shown = %v, want %v", got, want)
 	}
 	// A row whose key does not match its decoding is refused.
-	r := PageRow{ID: "a", WorkspaceID: "w1", raw: []byte(`{"id":"a","workspaceId":"w2"}`),
+	r := pageRow{id: rowID{ID: "a", WorkspaceID: "w1"}, known: true, raw: []byte(`{"id":"a","workspaceId":"w2"}`),
 		ans: &listAnswer{op: opListIncidents, res: &result{status: http.StatusOK}}}
-	if _, err := r.Decode(); err == nil || !strings.Contains(err.Error(), "two different incidents") {
+	if _, err := r.decode(); err == nil || !strings.Contains(err.Error(), "two different incidents") {
 		t.Errorf("a row read two ways: err = %v", err)
 	}
 }
@@ -190,4 +192,81 @@ func FuzzListReading(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkAgreement(t, body)
 	})
+}
+
+// A list page is read in a pooled buffer that the next answer reuses:
+// nothing a call returns (rows, entities, page tokens, errors) may still
+// point into it. Pages of two tenants are listed concurrently; every
+// result, read again after all the calls, must be its own page.
+func TestListResultsOutliveThePooledBody(t *testing.T) {
+	page := func(tag string) string {
+		var rows []string
+		for i := range 30 {
+			rows = append(rows, fmt.Sprintf(`{"id":"%s-%d","workspaceId":"ws-%s","title":"%s title %d","description":"%s",`+
+				`"entities":[{"id":"e-%s-%d","kind":"host","hostName":"%s-host"}]}`, tag, i, tag, tag, i, strings.Repeat(tag, 200), tag, i, tag))
+		}
+		return okEnvelope(`{"incidents":[` + strings.Join(rows, ",") + `],"workspacePageTokens":[{"workspaceId":"ws-` + tag +
+			`","sourceTokens":{"Sentinel":"tok-` + tag + `"}}]}`)
+	}
+	bad := okEnvelope(`{"incidents":[{"id":"x","workspaceId":"w","number":"` + strings.Repeat("z", 100) + `"}]}`)
+	serve := func(answer string) *Client {
+		c, _, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, answer)
+		}))
+		return c
+	}
+	a, b, broken := serve(page("a")), serve(page("b")), serve(bad)
+	ctx := context.Background()
+	type got struct {
+		tag string
+		p   *IncidentPage
+	}
+	var (
+		mu      sync.Mutex
+		results []got
+		errs    []string
+		errVals []error
+		wg      sync.WaitGroup
+	)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				c, tag := a, "a"
+				if (w+i)%2 == 1 {
+					c, tag = b, "b"
+				}
+				p, err := c.ListIncidentRange(ctx, IncidentFilter{}, PageToken{}, i%5, 10)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, err = broken.ListIncidents(ctx, IncidentFilter{}, PageToken{})
+				mu.Lock()
+				results = append(results, got{tag, p})
+				errs, errVals = append(errs, err.Error()), append(errVals, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.p.Rows != 30 || len(r.p.Incidents) != 10 || r.p.Next.WorkspacePageTokens[0].SourceTokens[SourceSentinel] != "tok-"+r.tag {
+			t.Fatalf("page %s: %d of %d rows, next %+v", r.tag, len(r.p.Incidents), r.p.Rows, r.p.Next)
+		}
+		for _, inc := range r.p.Incidents {
+			es, err := inc.Entities.List()
+			if !strings.HasPrefix(inc.ID, r.tag+"-") || inc.Description != strings.Repeat(r.tag, 200) || err != nil ||
+				len(es) != 1 || es[0].Properties["hostName"] != r.tag+"-host" {
+				t.Fatalf("page %s holds a row of another answer: %+v %+v %v", r.tag, inc, es, err)
+			}
+		}
+	}
+	for i, e := range errVals {
+		if e.Error() != errs[i] || !strings.Contains(errs[i], `member "data.incidents.0.number" is a JSON string`) {
+			t.Fatalf("an error changed after its answer's buffer was reused: %q, then %q", errs[i], e.Error())
+		}
+	}
 }

@@ -154,22 +154,41 @@ func (c *Client) FindIncident(ctx context.Context, ref IncidentRef) (*IncidentSu
 	}
 	f := IncidentFilter{Sources: []Source{ref.Source}, Query: ref.IncidentID}
 	var page PageToken
-	var anonymous []PageRow
+	var anonymous []IncidentSummary
 	for range findPages {
-		p, err := c.ListIncidentRows(ctx, f, page)
+		p, res, err := c.listRows(ctx, f, page)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range p.Rows {
-			if r.ID != ref.IncidentID || (r.Source != "" && r.Source != ref.Source) {
-				continue
+		found, err := func() (*IncidentSummary, error) {
+			defer res.release()
+			for i := range p.Rows {
+				r, err := p.Rows[i].ident()
+				if err != nil {
+					return nil, err
+				}
+				if r.ID != ref.IncidentID || (r.Source != "" && r.Source != ref.Source) {
+					continue
+				}
+				switch {
+				case strings.EqualFold(r.WorkspaceID, ref.WorkspaceID):
+					inc, err := p.Rows[i].decode()
+					return &inc, err
+				case r.WorkspaceID == "":
+					inc, err := p.Rows[i].decode()
+					if err != nil {
+						return nil, err
+					}
+					anonymous = append(anonymous, inc)
+				}
 			}
-			switch {
-			case strings.EqualFold(r.WorkspaceID, ref.WorkspaceID):
-				return decodedRow(r)
-			case r.WorkspaceID == "":
-				anonymous = append(anonymous, r)
+			return nil, nil
+		}()
+		if found != nil || err != nil {
+			if err != nil {
+				return nil, err
 			}
+			return found, nil
 		}
 		if !p.HasMore {
 			break
@@ -177,16 +196,7 @@ func (c *Client) FindIncident(ctx context.Context, ref IncidentRef) (*IncidentSu
 		page = p.Next
 	}
 	if len(anonymous) == 1 {
-		return decodedRow(anonymous[0])
+		return &anonymous[0], nil
 	}
 	return nil, nil
-}
-
-// decodedRow decodes the row FindIncident found.
-func decodedRow(r PageRow) (*IncidentSummary, error) {
-	inc, err := r.Decode()
-	if err != nil {
-		return nil, err
-	}
-	return &inc, nil
 }

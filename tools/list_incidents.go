@@ -91,7 +91,9 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 
 	out := ListIncidentsOutput{Incidents: make([]IncidentRow, 0, limit)}
 	for calls := 1; ; calls++ {
-		page, err := api.ListIncidentRows(ctx, pos.Filter, pos.Page)
+		need := limit - len(out.Incidents)
+		// Only the rows shown are decoded: an API page holds more.
+		page, err := api.ListIncidentRange(ctx, pos.Filter, pos.Page, pos.Skip, need)
 		if err != nil {
 			return ListIncidentsOutput{}, err
 		}
@@ -101,18 +103,11 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 			pos = cursor{}
 			break
 		}
-		avail := page.Rows[min(pos.Skip, len(page.Rows)):]
-		need := limit - len(out.Incidents)
-		if len(avail) > need {
+		out.Incidents = appendRows(out.Incidents, page.Incidents)
+		if page.Rows-min(pos.Skip, page.Rows) > need {
 			// The API page has more than we show: the cursor points into it.
-			if out.Incidents, err = appendRows(out.Incidents, avail[:need]); err != nil {
-				return ListIncidentsOutput{}, err
-			}
 			pos.Skip += need
 			break
-		}
-		if out.Incidents, err = appendRows(out.Incidents, avail); err != nil {
-			return ListIncidentsOutput{}, err
 		}
 		if !page.HasMore {
 			pos = cursor{}
@@ -183,17 +178,11 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// appendRows decodes the rows shown, and only those: an API page holds
-// more rows than a tool page shows.
-func appendRows(rows []IncidentRow, page []client.PageRow) ([]IncidentRow, error) {
-	for _, r := range page {
-		inc, err := r.Decode()
-		if err != nil {
-			return rows, err
-		}
-		rows = append(rows, resources.ViewRow(inc))
+func appendRows(rows []IncidentRow, incs []client.IncidentSummary) []IncidentRow {
+	for _, i := range incs {
+		rows = append(rows, resources.ViewRow(i))
 	}
-	return rows, nil
+	return rows
 }
 
 // renderList is list_incidents' text rendering: one line per incident with
