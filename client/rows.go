@@ -136,7 +136,7 @@ func (k rowKey) ident() rowID {
 	return rowID{ID: k.ID, WorkspaceID: k.WorkspaceID, Source: src}
 }
 
-// listData is the "data" of a list answer as ListIncidentRows reads it:
+// listData is the "data" of a list answer as listRows reads it:
 // ListIncidentsData with its rows located rather than decoded.
 type listData struct {
 	Incidents           rowSpans             `json:"incidents"`

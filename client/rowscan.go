@@ -10,22 +10,25 @@ import (
 // scanList is the fast reading of a list answer. Reading a 255 KiB page with
 // the JSON decoder, even only to skip what it does not keep, cost three
 // times the rest of a list_incidents call: the decoder validates every byte
-// of every row, and most rows are never shown. scanList finds the rows and
-// each row's id, workspace and source by their structure alone (strings,
-// brackets and the member names it needs), and leaves validation to the
-// decoder: the envelope around the rows is decoded with them left out, and
-// a row is decoded in full when it is shown (PageRow.Decode, which also
-// checks that the decoded row is the one the page was filtered by).
+// of every row, and most rows are never shown. scanList finds the envelope's
+// rows array and where each row starts and ends by their structure alone
+// (strings and brackets), and leaves validation to the decoder: the
+// envelope around the rows is decoded with them left out, a row's id,
+// workspace and source are read when paging needs them (rowKey, through
+// pageRow.ident), and a row is decoded in full when it is shown
+// (pageRow.decode, which also checks that the decoded row is the one the
+// page was filtered by).
 //
 // It agrees with the decoder on every valid answer: member names match as
 // the decoder matches them (case-insensitively, ignoring '_' and '-', the
-// last of repeated members winning), and any row or envelope it cannot read
-// that way (an escaped or non-ASCII member name where one matters, a key
-// member that is not a plain string, a repeated "data" or "incidents", a
-// row that is neither an object nor null) makes it give up (ok false), and
-// the answer is read by the decoder alone. What it does not check is the
-// syntax inside rows nobody shows: a page whose unshown rows are not valid
-// JSON is still listed, and a shown row that is not fails when decoded.
+// last of repeated members winning), and an envelope it cannot read that
+// way (an escaped or non-ASCII member name, a repeated "data" or
+// "incidents", rows that are not an array, a row that is neither an object
+// nor null) makes it give up (ok false): the answer is then read by the
+// decoder alone. A row whose identifying members it cannot read that way
+// has them decoded by the decoder. What it does not check is the syntax
+// inside rows nobody shows: a page whose unshown rows are not valid JSON is
+// still listed, and a shown row that is not fails when decoded.
 func scanList(body []byte) (env Envelope[listData], rows rowSpans, ok bool) {
 	s := scanner{b: body}
 	var dataName, rowsName []byte // the members holding the rows, as sent
