@@ -63,7 +63,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: &cfg, secret: func() Secret { return secret }, scrub: func() scrubber { return scrub },
 		base: base, http: cfg.HTTPClient, log: cfg.Logger}
 	if c.http == nil {
-		c.http = newHTTPClient()
+		c.http = NewHTTPClient(DefaultIdleConns)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -19,8 +19,8 @@
 // and text the server sends back in an error (a proxy page may echo request
 // headers) is scrubbed of every form of the credential (see Errors).
 //
-// The default HTTP client keeps a pool of keep-alive connections (up to 32
-// idle per host) and does not follow redirects: a 3xx is returned as an
+// The default HTTP client (NewHTTPClient) keeps a pool of keep-alive
+// connections (up to DefaultIdleConns idle) and does not follow redirects: a 3xx is returned as an
 // *APIError that points at BaseURL, because following it would turn a POST
 // into a GET or send the credential to a page nobody configured.
 // Config.Timeout bounds each attempt, including reading the body. Bodies
