@@ -353,9 +353,17 @@ func (c *Client) logAttempt(ctx context.Context, cl call, n, status int, request
 
 // decodeData decodes a 2xx JSON envelope and fills its Meta.RequestID from
 // the X-Request-Id header when the body has none.
+//
+// A pooled body may be read here: decoding copies what it keeps, and an
+// error is built from a copy of the body (own), never from the pool's.
 func decodeData[T any](op string, res *result) (Envelope[T], error) {
 	var env Envelope[T]
 	if err := unmarshal(res.body, &env); err != nil {
+		if res.pool != nil && !res.copied {
+			res.own()
+			env = Envelope[T]{}
+			err = unmarshal(res.body, &env)
+		}
 		return env, res.scrub.err(decodeError(op, res, err))
 	}
 	env.Meta.RequestID = firstNonEmpty(env.Meta.RequestID, res.header.Get(requestIDHeader))

@@ -351,9 +351,11 @@ func getJSON[T any](ctx context.Context, c *Client, op string, ref IncidentRef, 
 	if err != nil {
 		return Envelope[T]{}, err
 	}
-	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall})
+	// Read into a pooled buffer: the answer is decoded (copied) and dropped here.
+	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall, pooled: true})
 	if err != nil {
 		return Envelope[T]{}, err
 	}
+	defer res.release()
 	return decodeData[T](op, res)
 }

@@ -270,3 +270,44 @@ func TestListResultsOutliveThePooledBody(t *testing.T) {
 		}
 	}
 }
+
+// A GET answer is read into a pooled buffer too: what GetIncident returns
+// (raw members included) must not change when the buffer is reused.
+func TestGetResultsOutliveThePooledBody(t *testing.T) {
+	detail := func(tag string) string {
+		return okEnvelope(`{"source":"Sentinel","incident":{"id":"` + tag + `","title":"` + strings.Repeat(tag, 300) + `","workspaceId":"w"},` +
+			`"investigationDetails":{"entities":[{"id":"e","kind":"host","hostName":"` + tag + `-host"}],"alerts":[]},` +
+			`"evidence":{"columns":[{"name":"c"}],"rows":[["` + tag + `-cell"]]},"gamebookCatalog":{"k":"` + tag + `-catalog"}}`)
+	}
+	serve := func(answer string) *Client {
+		c, _, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, answer)
+		}))
+		return c
+	}
+	a, b := serve(detail("a")), serve(detail("b"))
+	ref := IncidentRef{WorkspaceID: "w", Source: SourceSentinel, IncidentID: "x"}
+	var kept []*IncidentDetail
+	for i := range 40 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		d, err := c.GetIncident(context.Background(), ref, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, d)
+	}
+	for i, d := range kept {
+		tag := "a"
+		if i%2 == 1 {
+			tag = "b"
+		}
+		if d.Incident.Title != strings.Repeat(tag, 300) || string(d.GamebookCatalog) != `{"k":"`+tag+`-catalog"}` ||
+			d.Evidence.Rows[0][0] != tag+"-cell" || d.InvestigationDetails.Entities[0].Properties["hostName"] != tag+"-host" {
+			t.Fatalf("detail %d (%s) changed after its buffer was reused: %+v %s", i, tag, d.Incident, d.GamebookCatalog)
+		}
+	}
+}
