@@ -57,12 +57,12 @@ func BenchmarkDecodeListPage(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		env, err := decodeData[ListIncidentsData](opListIncidents, res)
+		env, err := decodeData[listData](opListIncidents, res)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if p := c.incidentPage(env); len(p.Incidents) == 0 || !p.HasMore {
-			b.Fatal("unexpected page")
+		if p, err := c.rowPage(env, env.Data.Incidents.rows(opListIncidents, res)); err != nil || len(p.Rows) == 0 || !p.HasMore {
+			b.Fatal("unexpected page", err)
 		}
 	}
 }

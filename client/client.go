@@ -63,7 +63,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: &cfg, secret: func() Secret { return secret }, scrub: func() scrubber { return scrub },
 		base: base, http: cfg.HTTPClient, log: cfg.Logger}
 	if c.http == nil {
-		c.http = newHTTPClient()
+		c.http = NewHTTPClient(DefaultIdleConns)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -91,6 +91,9 @@ type call struct {
 	url    *url.URL
 	body   any // JSON-encoded when non-nil
 	kind   callKind
+	// pooled: a 2xx body is read into a pooled buffer, and the caller
+	// gives it back (result.release) once nothing refers to it.
+	pooled bool
 }
 
 // result is an answer: status, headers (scrubbed) and the capped body (an
@@ -99,8 +102,28 @@ type result struct {
 	status int
 	header http.Header
 	body   []byte
-	scrub  scrubber // for errors built later from this answer
-	write  bool     // the answer of a write
+	scrub  scrubber      // for errors built later from this answer
+	write  bool          // the answer of a write
+	pool   *bytes.Buffer // holds body when the call was pooled, until release
+	copied bool          // body is a copy of pool's (own)
+}
+
+// own gives the result a body of its own, a copy of the pooled buffer's,
+// before anything that may keep the body (an error, a fallback decoding) is
+// built from it. The buffer stays the result's until release.
+func (r *result) own() {
+	if r.pool != nil && !r.copied {
+		r.body, r.copied = bytes.Clone(r.body), true
+	}
+}
+
+// release gives the pooled buffer back: nothing may refer to its bytes
+// afterwards (the body itself, if own copied it, stays).
+func (r *result) release() {
+	if r.pool != nil {
+		putBuffer(r.pool)
+		r.pool = nil
+	}
 }
 
 // do runs a call with the retry policy of its kind and returns its 2xx
@@ -268,7 +291,17 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, de
 	// echo the credential into a result, an error or a log.
 	res := &result{status: resp.StatusCode, header: scrub.header(resp.Header), scrub: scrub, write: cl.kind != readCall}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		res.body, err = readAll(resp.Body, maxSuccessBody+1)
+		if cl.pooled {
+			res.pool, err = readPooled(resp.Body, maxSuccessBody+1)
+			res.body = res.pool.Bytes()
+			if err != nil || len(res.body) > maxSuccessBody {
+				// Not an answer the caller reads: nothing to pool.
+				res.own()
+				res.release()
+			}
+		} else {
+			res.body, err = readAll(resp.Body, maxSuccessBody+1)
+		}
 		if err == nil && len(res.body) > maxSuccessBody {
 			err = &permanentError{fmt.Errorf("the answer is larger than %d MiB", maxSuccessBody>>20)}
 		}
@@ -320,9 +353,17 @@ func (c *Client) logAttempt(ctx context.Context, cl call, n, status int, request
 
 // decodeData decodes a 2xx JSON envelope and fills its Meta.RequestID from
 // the X-Request-Id header when the body has none.
+//
+// A pooled body may be read here: decoding copies what it keeps, and an
+// error is built from a copy of the body (own), never from the pool's.
 func decodeData[T any](op string, res *result) (Envelope[T], error) {
 	var env Envelope[T]
 	if err := unmarshal(res.body, &env); err != nil {
+		if res.pool != nil && !res.copied {
+			res.own()
+			env = Envelope[T]{}
+			err = unmarshal(res.body, &env)
+		}
 		return env, res.scrub.err(decodeError(op, res, err))
 	}
 	env.Meta.RequestID = firstNonEmpty(env.Meta.RequestID, res.header.Get(requestIDHeader))

@@ -149,14 +149,27 @@ func parseBaseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// newHTTPClient builds the default client: one pool of keep-alive
-// connections shared by every call (the API is one host, so the per-host idle
-// limit is what matters), and no redirects, which would turn a POST into a
-// GET or send credentials to a page the operator did not configure.
-func newHTTPClient() *http.Client {
+// DefaultIdleConns is how many idle keep-alive connections to the API the
+// default HTTP client keeps (NewHTTPClient).
+const DefaultIdleConns = 256
+
+// NewHTTPClient returns the HTTP client a Client uses by default: one pool
+// of keep-alive connections shared by every call, keeping up to idle of
+// them open between calls, and no redirects, which would turn a POST into a
+// GET or send credentials to a page the operator did not configure. The API
+// is one host, so the per-host idle limit is what matters: it must not be
+// below the calls in flight at once (a get_incident makes two), or every
+// burst closes connections it reopens at once (a TLS handshake each). The
+// pool holds only connections some burst needed, so a high limit costs a
+// quiet client nothing. A server that shares one client across tenants
+// passes its own limit.
+func NewHTTPClient(idle int) *http.Client {
+	if idle <= 0 {
+		idle = DefaultIdleConns
+	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 64
-	t.MaxIdleConnsPerHost = 32
+	t.MaxIdleConns = idle
+	t.MaxIdleConnsPerHost = idle
 	t.MaxConnsPerHost = 0
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second

@@ -19,8 +19,8 @@
 // and text the server sends back in an error (a proxy page may echo request
 // headers) is scrubbed of every form of the credential (see Errors).
 //
-// The default HTTP client keeps a pool of keep-alive connections (up to 32
-// idle per host) and does not follow redirects: a 3xx is returned as an
+// The default HTTP client (NewHTTPClient) keeps a pool of keep-alive
+// connections (up to DefaultIdleConns idle) and does not follow redirects: a 3xx is returned as an
 // *APIError that points at BaseURL, because following it would turn a POST
 // into a GET or send the credential to a page nobody configured.
 // Config.Timeout bounds each attempt, including reading the body. Bodies
@@ -67,6 +67,16 @@
 // issued it (PageToken.Seen, never sent), and an answer that repeats one of
 // them, or hands back the very position it was asked for, ends the listing
 // with IncidentPage.Halted saying why (no rows, HasMore false).
+//
+// ListIncidentRange pages the same way but decodes only a range of the
+// page's rows: an API page holds more rows than a tool shows. The page is
+// read by its structure (where each row starts and ends), each row's id,
+// workspace and source are read when the allowlist, the digests or the
+// repeat guard need them, and the rows of the range are validated and
+// decoded in full; an answer that structural reading cannot take as the
+// decoder would (see scanList) is read by the decoder throughout. The page
+// is read into a pooled buffer that goes back to the pool before the call
+// returns: nothing returned refers to it.
 //
 // # Reading what the pages do not show
 //

@@ -141,7 +141,15 @@ func (e *Entity) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		flat = append(flat, name)
 		var v any
-		if err := jsonv2.UnmarshalDecode(dec, &v); err != nil {
+		if dec.PeekKind() == '"' {
+			// Most members are strings: read as the token they are, as
+			// the decoder would read them into an any, without its call.
+			s, err := dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			v = s.String()
+		} else if err := jsonv2.UnmarshalDecode(dec, &v); err != nil {
 			return err
 		}
 		e.set(name, v)

@@ -38,58 +38,91 @@ const (
 // if it repeats either, the listing ends with Halted saying why, no rows and
 // HasMore false.
 func (c *Client) ListIncidents(ctx context.Context, f IncidentFilter, page PageToken) (*IncidentPage, error) {
-	u, err := c.buildURL(opListIncidents, nil, lit("incidents"), lit("across-workspaces"))
+	return c.ListIncidentRange(ctx, f, page, 0, -1)
+}
+
+// ListIncidentRange is ListIncidents decoding only the rows [from, from+n)
+// of the page (n < 0: to its end), counted after the allowlist: a caller
+// that shows some of the API's rows pays for those. IncidentPage.Rows is
+// how many rows the page holds, Incidents those of the range.
+func (c *Client) ListIncidentRange(ctx context.Context, f IncidentFilter, page PageToken, from, n int) (*IncidentPage, error) {
+	rp, res, err := c.listRows(ctx, f, page)
 	if err != nil {
 		return nil, err
+	}
+	defer res.release()
+	from = min(max(from, 0), len(rp.Rows))
+	to := len(rp.Rows)
+	if n >= 0 {
+		to = min(from+n, to)
+	}
+	incs, err := decodeRows(rp.Rows[from:to])
+	if err != nil {
+		return nil, err
+	}
+	return &IncidentPage{Incidents: incs, Rows: len(rp.Rows), HasMore: rp.HasMore, Next: rp.Next, Halted: rp.Halted, Meta: rp.Meta}, nil
+}
+
+// listRows makes the list call and reads its rows (pageRow). The rows lie
+// in the answer's pooled body: the caller decodes what it needs, then
+// calls res.release, after which no row may be used. res is nil with an
+// error.
+func (c *Client) listRows(ctx context.Context, f IncidentFilter, page PageToken) (*rowPage, *result, error) {
+	u, err := c.buildURL(opListIncidents, nil, lit("incidents"), lit("across-workspaces"))
+	if err != nil {
+		return nil, nil, err
 	}
 	if allowed := c.allowedTokens(page.WorkspacePageTokens); len(allowed) != len(page.WorkspacePageTokens) {
 		if len(allowed) == 0 && page.ContinuationToken == "" {
 			// Only other workspaces had more pages: nothing left to list
 			// (sending the now-empty position would restart at page one).
-			return &IncidentPage{Incidents: []IncidentSummary{}}, nil
+			return &rowPage{Rows: []pageRow{}}, &result{}, nil
 		}
 		page.WorkspacePageTokens = allowed
 	}
 	body := ListIncidentsRequest{IncidentFilter: f, IsFirstCall: page.IsZero(),
 		WorkspacePageTokens: page.WorkspacePageTokens, ContinuationToken: page.ContinuationToken}
-	res, err := c.do(ctx, call{op: opListIncidents, method: http.MethodPost, url: u, body: body, kind: readCall})
+	res, err := c.do(ctx, call{op: opListIncidents, method: http.MethodPost, url: u, body: body, kind: readCall, pooled: true})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// ListIncidentsData also reads the bare array of rows the data-models
-	// page's paginated envelope shows.
-	env, err := decodeData[ListIncidentsData](opListIncidents, res)
+	env, err := readList(res)
 	if err != nil {
-		return nil, err
+		res.release()
+		return nil, nil, err
 	}
-	p := c.incidentPage(env)
-	if !page.IsZero() {
-		if why := repeated(page, env.Data.Incidents, p.Next); why != "" {
-			return &IncidentPage{Incidents: []IncidentSummary{}, Halted: why, Meta: p.Meta}, nil
+	rows := env.Data.Incidents.rows(opListIncidents, res)
+	p, err := c.rowPage(env, rows)
+	if err == nil && !page.IsZero() {
+		var why string
+		if why, err = repeated(page, rows, p.Next); why != "" {
+			return &rowPage{Rows: []pageRow{}, Halted: why, Meta: p.Meta}, res, nil
 		}
 	}
-	return p, nil
+	if err != nil {
+		res.release()
+		return nil, nil, err
+	}
+	return p, res, nil
 }
 
-// incidentPage turns a list answer into an IncidentPage: it applies the
-// allowlist, takes the next-page position from wherever the API put it, and
-// notes the answer's rows in that position (Seen).
-func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
-	p := &IncidentPage{Incidents: env.Data.Incidents, Meta: env.Meta}
-	for i := range env.Data.Incidents {
-		env.Data.Incidents[i].inferSource()
-	}
+// rowPage turns a list answer into a rowPage: it applies the allowlist,
+// takes the next-page position from wherever the API put it, and notes the
+// answer's rows in that position (Seen).
+func (c *Client) rowPage(env Envelope[listData], rows []pageRow) (*rowPage, error) {
+	p := &rowPage{Rows: rows, Meta: env.Meta}
 	if len(c.allow) > 0 {
 		// A new slice: the caller still reads every row for Seen and repeats.
-		p.Incidents = make([]IncidentSummary, 0, len(env.Data.Incidents))
-		for _, inc := range env.Data.Incidents {
-			if c.workspaceAllowed(inc.WorkspaceID) {
-				p.Incidents = append(p.Incidents, inc)
+		p.Rows = make([]pageRow, 0, len(rows))
+		for i := range rows {
+			id, err := rows[i].ident()
+			if err != nil {
+				return nil, err
+			}
+			if c.workspaceAllowed(id.WorkspaceID) {
+				p.Rows = append(p.Rows, rows[i])
 			}
 		}
-	}
-	if p.Incidents == nil {
-		p.Incidents = []IncidentSummary{}
 	}
 	p.Next.WorkspacePageTokens = c.allowedTokens(env.Data.WorkspacePageTokens)
 	hasMore := len(env.Data.WorkspacePageTokens) > 0
@@ -105,30 +138,35 @@ func (c *Client) incidentPage(env Envelope[ListIncidentsData]) *IncidentPage {
 	p.HasMore = hasMore && !p.Next.IsZero()
 	if !p.HasMore {
 		p.Next = PageToken{}
-	} else {
-		p.Next.Seen = sample(env.Data.Incidents)
+		return p, nil
 	}
-	return p
+	var err error
+	p.Next.Seen, err = sample(rows)
+	return p, err
 }
 
 // sampleEnds is how many rows from each end of a page PageToken.Seen keeps.
 const sampleEnds = 4
 
 // sample digests the first and last rows of a page.
-func sample(rows []IncidentSummary) []string {
+func sample(rows []pageRow) ([]string, error) {
 	n := len(rows)
 	out := make([]string, 0, 2*sampleEnds)
-	for i, r := range rows {
+	for i := range rows {
 		if i < sampleEnds || i >= n-sampleEnds {
-			out = append(out, rowDigest(r))
+			id, err := rows[i].ident()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rowDigest(id))
 		}
 	}
-	return out
+	return out, nil
 }
 
 // rowDigest identifies a row by workspace, source and id (64 bits of FNV-1a,
 // in hex): enough to recognise a row again, and short in a cursor.
-func rowDigest(r IncidentSummary) string {
+func rowDigest(r rowID) string {
 	h := fnv.New64a()
 	h.Write([]byte(strings.ToLower(r.WorkspaceID)))
 	h.Write([]byte{0})
@@ -141,22 +179,26 @@ func rowDigest(r IncidentSummary) string {
 // repeated says why the answer to a next-page request cannot be a new page
 // ("" when it can): it repeats a row of the page that issued the position,
 // or it hands back the position it was asked for.
-func repeated(asked PageToken, rows []IncidentSummary, next PageToken) string {
-	for _, r := range rows {
+func repeated(asked PageToken, rows []pageRow, next PageToken) (string, error) {
+	for i := range rows {
+		r, err := rows[i].ident()
+		if err != nil {
+			return "", err
+		}
 		if slices.Contains(asked.Seen, rowDigest(r)) {
 			return fmt.Sprintf("the API answered the request for the next page with incidents it had already returned "+
 				"(incident %s of %s, for one); it seems to ignore page tokens, so the listing stops here rather than loop. "+
 				"Narrow the filters (a shorter time window, fewer sources or statuses) to reach the incidents not listed yet.",
-				r.ID, firstNonEmpty(string(r.Source), "an unnamed source"))
+				r.ID, firstNonEmpty(string(r.Source), "an unnamed source")), nil
 		}
 	}
 	if !next.IsZero() && slices.EqualFunc(next.WorkspacePageTokens, asked.WorkspacePageTokens, sameToken) &&
 		next.ContinuationToken == asked.ContinuationToken {
 		return "the API answered the request for the next page with the very page position it was sent; it seems to ignore " +
 			"page tokens, so the listing stops here rather than loop. Narrow the filters (a shorter time window, fewer " +
-			"sources or statuses) to reach the incidents not listed yet."
+			"sources or statuses) to reach the incidents not listed yet.", nil
 	}
-	return ""
+	return "", nil
 }
 
 func sameToken(a, b WorkspacePageToken) bool {
@@ -309,9 +351,11 @@ func getJSON[T any](ctx context.Context, c *Client, op string, ref IncidentRef, 
 	if err != nil {
 		return Envelope[T]{}, err
 	}
-	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall})
+	// Read into a pooled buffer: the answer is decoded (copied) and dropped here.
+	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall, pooled: true})
 	if err != nil {
 		return Envelope[T]{}, err
 	}
+	defer res.release()
 	return decodeData[T](op, res)
 }

@@ -226,8 +226,12 @@ type ListIncidentsData struct {
 
 // IncidentPage is one page of incidents as the client returns it.
 type IncidentPage struct {
+	// Incidents are the page's rows, or those of the range asked of
+	// ListIncidentRange.
 	Incidents []IncidentSummary
-	HasMore   bool
+	// Rows is how many rows the page holds (after the allowlist).
+	Rows    int
+	HasMore bool
 	// Next is the position of the following page; zero when HasMore is false.
 	Next PageToken
 	// Halted, when not empty, says why the listing ended before the API said

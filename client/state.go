@@ -156,21 +156,39 @@ func (c *Client) FindIncident(ctx context.Context, ref IncidentRef) (*IncidentSu
 	var page PageToken
 	var anonymous []IncidentSummary
 	for range findPages {
-		p, err := c.ListIncidents(ctx, f, page)
+		p, res, err := c.listRows(ctx, f, page)
 		if err != nil {
 			return nil, err
 		}
-		for i := range p.Incidents {
-			r := &p.Incidents[i]
-			if r.ID != ref.IncidentID || (r.Source != "" && r.Source != ref.Source) {
-				continue
+		found, err := func() (*IncidentSummary, error) {
+			defer res.release()
+			for i := range p.Rows {
+				r, err := p.Rows[i].ident()
+				if err != nil {
+					return nil, err
+				}
+				if r.ID != ref.IncidentID || (r.Source != "" && r.Source != ref.Source) {
+					continue
+				}
+				switch {
+				case strings.EqualFold(r.WorkspaceID, ref.WorkspaceID):
+					inc, err := p.Rows[i].decode()
+					return &inc, err
+				case r.WorkspaceID == "":
+					inc, err := p.Rows[i].decode()
+					if err != nil {
+						return nil, err
+					}
+					anonymous = append(anonymous, inc)
+				}
 			}
-			switch {
-			case strings.EqualFold(r.WorkspaceID, ref.WorkspaceID):
-				return r, nil
-			case r.WorkspaceID == "":
-				anonymous = append(anonymous, *r)
+			return nil, nil
+		}()
+		if found != nil || err != nil {
+			if err != nil {
+				return nil, err
 			}
+			return found, nil
 		}
 		if !p.HasMore {
 			break

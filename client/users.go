@@ -125,9 +125,10 @@ func (c *Client) keepAllowedRoles(u *User) {
 
 // getData GETs u and decodes its envelope.
 func getData[T any](ctx context.Context, c *Client, op string, u *url.URL) (Envelope[T], error) {
-	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall})
+	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall, pooled: true})
 	if err != nil {
 		return Envelope[T]{}, err
 	}
+	defer res.release()
 	return decodeData[T](op, res)
 }

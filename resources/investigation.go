@@ -37,14 +37,13 @@ func ReadInvestigation(ctx context.Context, api *client.Client, ref client.Incid
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if detail, state, detErr = api.GetIncidentState(ctx, ref, true); detErr != nil {
-			cancel() // without the incident the comments are useless
-		}
-	}()
+	// The comments in a goroutine of their own, the incident in this one
+	// (whose stack has already grown: a new goroutine's would grow again).
+	wg.Add(1)
 	go func() { defer wg.Done(); comments, comErr = api.ListComments(ctx, ref) }()
+	if detail, state, detErr = api.GetIncidentState(ctx, ref, true); detErr != nil {
+		cancel() // without the incident the comments are useless
+	}
 	wg.Wait()
 	if detErr != nil {
 		return nil, nil, detErr

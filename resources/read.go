@@ -62,10 +62,13 @@ func incidentDocument(ref client.IncidentRef, detail *client.IncidentDetail, st 
 	if src == "" {
 		src = ref.Source
 	}
+	// The comments and evidence templates are the incident's with a
+	// literal suffix (and an unset {?before}): one expansion serves all three.
+	uri := IncidentURI(ref)
 	doc := &IncidentDocument{
-		URI:      IncidentURI(ref),
+		URI:      uri,
 		Incident: ViewIncident(src, detail.Incident, st),
-		Related:  Related{Comments: CommentsURI(ref), Evidence: EvidenceURI(ref)},
+		Related:  Related{Comments: uri + "/comments", Evidence: uri + "/evidence"},
 	}
 	if st.RowLookup != nil && (!st.AssigneeKnown || !st.ClassificationKnown) {
 		doc.Notes = append(doc.Notes, "the incident's detail does not show its assignee or classification, and its list row "+

@@ -148,6 +148,12 @@ var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\v", "\n", "\f",
 // indent puts text that may span lines two spaces in, every line of it,
 // without blank lines.
 func indent(s string) string {
+	if plainLine(s, false) {
+		if s = strings.TrimRight(s, " \t"); s == "" {
+			return ""
+		}
+		return "  " + s
+	}
 	lines := strings.Split(lineBreaks.Replace(s), "\n")
 	out := lines[:0]
 	for _, l := range lines {
@@ -160,10 +166,25 @@ func indent(s string) string {
 
 // fold puts a one-line value on one line.
 func fold(s string) string {
-	if !strings.ContainsAny(s, "\n\r\v\f\t\u0085\u2028\u2029") {
+	if plainLine(s, true) {
 		return s
 	}
 	return strings.Join(strings.Fields(lineBreaks.Replace(s)), " ")
+}
+
+// plainLine reports whether s holds no line break (nor, with tab, a tab).
+// Most values are plain ASCII: they are passed over a byte at a time.
+func plainLine(s string, tab bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 {
+			breaks := "\n\r\v\f\u0085\u2028\u2029"
+			if tab {
+				breaks += "\t"
+			}
+			return !strings.ContainsAny(s[i:], breaks)
+		}
+	}
+	return true
 }
 
 func foldAll(ss []string) string {

@@ -38,7 +38,7 @@ func TestDescribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const row = "| `tags` | array of string or null | yes |  |  |\n"
+	const row = "| `tags` | array of string or null | no |  |  |\n"
 	if got := o.Describe(); !contains(got, row) {
 		t.Errorf("output table lacks %q:\n%s", row, got)
 	}

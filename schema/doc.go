@@ -21,8 +21,7 @@
 //     Every input property needs one: For fails, naming the Go field, when
 //     one is missing. Output descriptions are optional but encouraged.
 //   - jsonschema:"required": the argument must be given. Input schemas take
-//     required from this tag only; output schemas list every field without
-//     omitempty/omitzero (what encoding/json always writes).
+//     required from this tag only; output schemas have no required list.
 //   - jsonschema:"minimum=…,maximum=…,minLength=…,maxLength=…,minItems=…,maxItems=…".
 //     Any tag that produces another keyword (title, default, pattern,
 //     examples, oneof_…, nullable…) makes For fail rather than emit a keyword

@@ -36,16 +36,19 @@ type node struct {
 	allOf []*cond // cross-field rules, emitted as allOf[{if, then}]
 }
 
-// open drops additionalProperties: false from n and every object below it.
+// open leaves n and every object below it open, as an output schema is:
+// no additionalProperties: false and no required list (see ForOutput).
 func (n *node) open() {
 	if n == nil {
 		return
 	}
 	n.closed = false
+	n.required = nil
 	n.items.open()
 	n.extra.open()
-	for _, p := range n.props {
-		p.n.open()
+	for i := range n.props {
+		n.props[i].required = false
+		n.props[i].n.open()
 	}
 }
 

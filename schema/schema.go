@@ -17,7 +17,7 @@ type Schema struct {
 }
 
 // cacheKey distinguishes a type's input and output schemas, which differ in
-// their required lists and nullability.
+// their required lists, closedness and nullability.
 type cacheKey struct {
 	t      reflect.Type
 	output bool
@@ -42,12 +42,13 @@ func For[T any]() (*Schema, error) {
 }
 
 // ForOutput returns the output schema of the struct T, for a tool's
-// outputSchema: required lists the fields without omitempty/omitzero, fields
-// encoding/json may write as null (pointers, slices, maps without omitempty)
-// accept null, and descriptions are optional but encouraged. Unlike input
-// objects, output objects are left open (no additionalProperties: false): a
-// newer server may add a field, and a client must not reject the result for
-// it; it also keeps tools/list small.
+// outputSchema: fields encoding/json may write as null (pointers, slices,
+// maps without omitempty) accept null, and descriptions are optional but
+// encouraged. Unlike input objects, output objects are left open: no
+// additionalProperties: false (a newer server may add a field, and a client
+// must not reject the result for it) and no required list (which fields
+// are always present matters to a client's typing, not to calling the
+// tool, and the lists were a twentieth of tools/list).
 func ForOutput[T any]() (*Schema, error) {
 	return lookup(reflect.TypeFor[T](), true)
 }

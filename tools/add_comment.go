@@ -42,14 +42,13 @@ type AddCommentOutput struct {
 // AddComment is the add_comment tool: a comment flagged and attributed as the agent's.
 func AddComment(d Deps) Tool {
 	return newTool(spec[AddCommentInput, AddCommentOutput]{
-		deps:  d,
-		name:  "add_comment",
-		title: "Add incident comment",
-		description: "Post a comment on an incident. It is flagged as an AI agent's comment and its text names the agent. " +
-			"Not idempotent: each call posts a new comment.",
-		scope:  client.ScopeIncidentsComments,
-		hints:  hints{openWorld: true},
-		handle: func(ctx context.Context, in AddCommentInput) (AddCommentOutput, error) { return addComment(ctx, d, in) },
+		deps:        d,
+		name:        "add_comment",
+		title:       "Add incident comment",
+		description: "Post a comment on an incident, flagged and signed as the AI agent's. Each call posts a new comment.",
+		scope:       client.ScopeIncidentsComments,
+		hints:       hints{openWorld: true},
+		handle:      func(ctx context.Context, in AddCommentInput) (AddCommentOutput, error) { return addComment(ctx, d, in) },
 		text: func(o AddCommentOutput) string {
 			s := fmt.Sprintf("Comment %s posted on %s incident %s (agent comment: %t, as %s): %s",
 				o.CommentID, o.Source, o.IncidentID, o.Comment.Agent, o.Comment.AgentName, oneLine(o.Comment.Text, 300))

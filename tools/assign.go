@@ -53,8 +53,8 @@ func Assign(d Deps) Tool {
 		deps:  d,
 		name:  "assign",
 		title: "Assign incident",
-		description: "Assign an incident to a user, by userId or email (or both, if they name the same user: " +
-			"when they differ nothing is changed). Replaces the current assignee.",
+		description: "Assign an incident to a user by userId or email (or both, naming the same user). " +
+			"Replaces the current assignee.",
 		scope:  client.ScopeIncidentsWrite,
 		hints:  hints{destructive: true, idempotent: true, openWorld: true},
 		handle: func(ctx context.Context, in AssignInput) (AssignOutput, error) { return assign(ctx, d, in) },

@@ -20,9 +20,9 @@ type BulkUpdateInput struct {
 	UserID               string                      `json:"userId,omitempty" jsonschema:"maxLength=200" desc:"New assignee's user id (list_users)."`
 	Email                string                      `json:"email,omitempty" jsonschema:"maxLength=320" desc:"New assignee's email."`
 	RemoveAssignee       bool                        `json:"removeAssignee,omitempty" desc:"Unassign them."`
-	Classification       client.Classification       `json:"classification,omitempty" desc:"Verdict when closing; Sentinel requires it."`
-	ClassificationReason client.ClassificationReason `json:"classificationReason,omitempty" desc:"Its reason; Sentinel requires it."`
-	Comment              string                      `json:"comment,omitempty" jsonschema:"maxLength=30000" desc:"Why; required to close. Posted on each."`
+	Classification       client.Classification       `json:"classification,omitempty" desc:"Verdict."`
+	ClassificationReason client.ClassificationReason `json:"classificationReason,omitempty" desc:"Reason for the verdict."`
+	Comment              string                      `json:"comment,omitempty" jsonschema:"maxLength=30000" desc:"Why; posted on each."`
 	DryRun               bool                        `json:"dryRun,omitempty" desc:"Only show each change."`
 }
 
@@ -100,8 +100,8 @@ func BulkUpdate(d Deps) Tool {
 		deps:  d,
 		name:  "bulk_update",
 		title: "Bulk update incidents",
-		description: "One change (status, assignee, verdict, comment) for up to 50 incidents, each checked as update_status " +
-			"and assign would. dryRun shows before → after; one confirmation covers all.",
+		description: "One change (status, assignee, verdict, comment) to up to 50 incidents, each checked as update_status " +
+			"and assign would (Sentinel closures need the verdict). dryRun shows before → after; one confirmation covers all.",
 		scope:  client.ScopeIncidentsWrite,
 		hints:  hints{destructive: true, openWorld: true},
 		handle: func(ctx context.Context, in BulkUpdateInput) (BulkUpdateOutput, error) { return bulkUpdate(ctx, d, in) },

@@ -116,8 +116,8 @@ func FindRelatedIncidents(d Deps) Tool {
 		deps:  d,
 		name:  "find_related_incidents",
 		title: "Find related incidents",
-		description: "Other incidents of the workspace where the same user, host, IP, file or URL appears, with status " +
-			"and past verdicts. Use it before recommending a verdict.",
+		description: "Other incidents of the workspace sharing a user, host, IP, file or URL, with status and past " +
+			"verdicts. Use it before recommending a verdict.",
 		scope: client.ScopeIncidentsRead,
 		hints: hints{readOnly: true, idempotent: true, openWorld: true},
 		handle: func(ctx context.Context, in FindRelatedInput) (FindRelatedOutput, error) {

@@ -59,8 +59,8 @@ func ListGamebooks(d Deps) Tool {
 		deps:  d,
 		name:  "list_gamebooks",
 		title: "List gamebooks",
-		description: "Response gamebooks ContraForce proposes for an incident, each action with the entity it acts on, " +
-			"and those already run (history: the workspace's too).",
+		description: "Response gamebooks proposed for an incident, each action with the entity it acts on, and " +
+			"those already run.",
 		scope: client.ScopeGamebooksRead,
 		hints: hints{readOnly: true, idempotent: true, openWorld: true},
 		handle: func(ctx context.Context, in ListGamebooksInput) (ListGamebooksOutput, error) {

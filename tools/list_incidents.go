@@ -91,7 +91,9 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 
 	out := ListIncidentsOutput{Incidents: make([]IncidentRow, 0, limit)}
 	for calls := 1; ; calls++ {
-		page, err := api.ListIncidents(ctx, pos.Filter, pos.Page)
+		need := limit - len(out.Incidents)
+		// Only the rows shown are decoded: an API page holds more.
+		page, err := api.ListIncidentRange(ctx, pos.Filter, pos.Page, pos.Skip, need)
 		if err != nil {
 			return ListIncidentsOutput{}, err
 		}
@@ -101,15 +103,12 @@ func listIncidents(ctx context.Context, d Deps, in ListIncidentsInput) (ListInci
 			pos = cursor{}
 			break
 		}
-		avail := page.Incidents[min(pos.Skip, len(page.Incidents)):]
-		need := limit - len(out.Incidents)
-		if len(avail) > need {
+		out.Incidents = appendRows(out.Incidents, page.Incidents)
+		if page.Rows-min(pos.Skip, page.Rows) > need {
 			// The API page has more than we show: the cursor points into it.
-			out.Incidents = appendRows(out.Incidents, avail[:need])
 			pos.Skip += need
 			break
 		}
-		out.Incidents = appendRows(out.Incidents, avail)
 		if !page.HasMore {
 			pos = cursor{}
 			break

@@ -40,7 +40,7 @@ func ListUsers(d Deps) Tool {
 		deps:        d,
 		name:        "list_users",
 		title:       "List users",
-		description: "Active users who can be assigned incidents, with their user id, email and role; workspaceId lists those with a role on the incident's workspace.",
+		description: "Active users who can be assigned incidents: user id, email and role.",
 		scope:       client.ScopeIncidentsRead,
 		hints:       hints{readOnly: true, idempotent: true, openWorld: true},
 		handle:      func(ctx context.Context, in ListUsersInput) (ListUsersOutput, error) { return listUsers(ctx, d, in) },

@@ -5,9 +5,9 @@ import "github.com/contraforce/contraforce-mcp/client"
 // IncidentArgs are the three arguments that identify an incident; every
 // per-incident tool embeds them, named as in the API's paths.
 type IncidentArgs struct {
-	WorkspaceID string        `json:"workspaceId" jsonschema:"required" desc:"Workspace GUID (from list_incidents)."`
-	Source      client.Source `json:"source" jsonschema:"required" desc:"The incident's source product."`
-	IncidentID  string        `json:"incidentId" jsonschema:"required" desc:"Incident id within its source (from list_incidents)."`
+	WorkspaceID string        `json:"workspaceId" jsonschema:"required" desc:"Workspace id, from list_incidents."`
+	Source      client.Source `json:"source" jsonschema:"required" desc:"Source product."`
+	IncidentID  string        `json:"incidentId" jsonschema:"required" desc:"Incident id, from list_incidents."`
 }
 
 // Ref returns the API's identification of the incident.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // TestGeneratedSchemasAreFresh: schemas.json, which the server declares its
@@ -19,7 +21,7 @@ func TestGeneratedSchemasAreFresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[tool.Def.Name] = toolSchemas{Input: in.JSON(), Output: out.JSON()}
+		want[tool.Def.Name] = toolSchemas{Input: jsontext.Value(in.JSON()), Output: jsontext.Value(out.JSON())}
 		if !bytes.Equal(tool.Def.RawInputSchema, in.JSON()) || !bytes.Equal(tool.Def.RawOutputSchema, out.JSON()) {
 			t.Errorf("%s is declared with schemas that differ from its structs", tool.Def.Name)
 		}

@@ -16,11 +16,11 @@ import (
 type UpdateStatusInput struct {
 	IncidentArgs
 	Status               client.Status               `json:"status" jsonschema:"required" desc:"New status."`
-	Comment              string                      `json:"comment,omitempty" jsonschema:"maxLength=30000" desc:"Why; required to close. Cite the evidence."`
-	Classification       client.Classification       `json:"classification,omitempty" desc:"Verdict; Sentinel requires it to close."`
-	ClassificationReason client.ClassificationReason `json:"classificationReason,omitempty" desc:"Reason for the verdict; Sentinel requires it to close."`
-	UpdateTicket         bool                        `json:"updateTicket,omitempty" desc:"Also close the linked service ticket (needs ticketId)."`
-	TicketID             string                      `json:"ticketId,omitempty" jsonschema:"maxLength=200" desc:"Linked service ticket id."`
+	Comment              string                      `json:"comment,omitempty" jsonschema:"maxLength=30000" desc:"Why, citing the evidence."`
+	Classification       client.Classification       `json:"classification,omitempty" desc:"Verdict."`
+	ClassificationReason client.ClassificationReason `json:"classificationReason,omitempty" desc:"Reason for the verdict."`
+	UpdateTicket         bool                        `json:"updateTicket,omitempty" desc:"Also close the linked ticket."`
+	TicketID             string                      `json:"ticketId,omitempty" jsonschema:"maxLength=200" desc:"Linked ticket id."`
 	DryRun               bool                        `json:"dryRun,omitempty" desc:"Only show the change; make none."`
 }
 
@@ -81,9 +81,8 @@ func UpdateStatus(d Deps) Tool {
 		deps:  d,
 		name:  "update_status",
 		title: "Update incident status",
-		description: "Change an incident's status (" + strings.Join(client.EnumStrings[client.Status](), ", ") + "). " +
-			"Closing needs a comment saying why; Sentinel also needs classification and classificationReason. " +
-			noVerdictSentence() + " The comment is posted as the AI agent's. dryRun shows the change without making it.",
+		description: "Change an incident's status. Closing needs a comment saying why, posted as the AI agent's; " +
+			"Sentinel also needs classification and classificationReason. " + noVerdictSentence(),
 		scope: client.ScopeIncidentsWrite,
 		hints: hints{destructive: true, openWorld: true},
 		handle: func(ctx context.Context, in UpdateStatusInput) (UpdateStatusOutput, error) {

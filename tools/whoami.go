@@ -38,8 +38,8 @@ func Whoami(d Deps) Tool {
 		deps:  d,
 		name:  "whoami",
 		title: "Who am I",
-		description: "The service account this server acts as and, per workspace, its role and whether this server " +
-			"may change incidents there. Call it before planning changes.",
+		description: "Who this server acts as and, per workspace, its role and whether this server may change " +
+			"incidents there. Call it before planning changes.",
 		scope:  client.ScopeIncidentsRead,
 		hints:  hints{readOnly: true, idempotent: true, openWorld: true},
 		handle: func(ctx context.Context, _ WhoamiInput) (WhoamiOutput, error) { return whoami(ctx, d) },

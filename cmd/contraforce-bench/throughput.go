@@ -56,20 +56,36 @@ func (b *bench) loadTools(refs []client.IncidentRef) []loadTool {
 	}
 }
 
-// hostedThroughput runs n sessions calling tool in a loop for d.
-func (s *servedProc) hostedThroughput(ctx context.Context, kind string, n int, d time.Duration, tool loadTool) (load, error) {
-	cs, err := s.sessions(ctx, kind, n)
+// usage is what the server and the benchmark have spent so far.
+type usage struct {
+	serverCPU, benchCPU time.Duration
+	apiConns            int64 // connections the emulator accepted
+}
+
+func (b *bench) usage(s *servedProc) usage {
+	return usage{serverCPU: procCPU(s.cmd.Process.Pid), benchCPU: procCPU(os.Getpid()), apiConns: b.api.conns.Load()}
+}
+
+// hostedThroughput runs n lean sessions (see leanSession) calling tool in
+// a loop for d, and returns what the run alone spent: sessions are opened
+// and warmed (every session's pools filled) before it.
+func (b *bench) hostedThroughput(ctx context.Context, s *servedProc, kind string, n int, d time.Duration, tool loadTool) (load, usage, error) {
+	cs, err := s.leanSessions(ctx, kind, n)
 	if err != nil {
-		return load{}, err
+		return load{}, usage{}, err
 	}
-	defer closeAll(cs)
+	defer closeLean(cs)
 	call := func(ctx context.Context, w, i int) error {
-		return callTool(ctx, cs[w], tool.name, tool.args(w, i))
+		return cs[w].callTool(ctx, tool.name, tool.args(w, i))
 	}
 	if err := warm(ctx, n, call); err != nil {
-		return load{}, fmt.Errorf("%s warm-up: %w", kind, err)
+		return load{}, usage{}, fmt.Errorf("%s warm-up: %w", kind, err)
 	}
-	return runLoad(ctx, n, d, call), nil
+	before := b.usage(s)
+	l := runLoad(ctx, n, d, call)
+	after := b.usage(s)
+	return l, usage{serverCPU: after.serverCPU - before.serverCPU, benchCPU: after.benchCPU - before.benchCPU,
+		apiConns: after.apiConns - before.apiConns}, nil
 }
 
 // hostedLatencyAndThroughput measures tool calls over SSE and streamable
@@ -181,16 +197,14 @@ func (b *bench) throughput(ctx context.Context, s *servedProc, tool loadTool, pi
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			srv0, self0, conns0 := procCPU(s.cmd.Process.Pid), procCPU(os.Getpid()), b.api.conns.Load()
-			l, err := s.hostedThroughput(ctx, kind, n, b.plan.duration, tool)
+			l, u, err := b.hostedThroughput(ctx, s, kind, n, b.plan.duration, tool)
 			if err != nil {
 				return err
 			}
 			if l.errors > 0 {
 				return fmt.Errorf("%s %s, %d sessions: %d of %d calls failed", tool.name, kind, n, l.errors, l.errors+l.calls)
 			}
-			p := point{load: l, serverCPU: perCall(procCPU(s.cmd.Process.Pid)-srv0, l.calls), benchCPU: perCall(procCPU(os.Getpid())-self0, l.calls),
-				apiConns: b.api.conns.Load() - conns0}
+			p := point{load: l, serverCPU: perCall(u.serverCPU, l.calls), benchCPU: perCall(u.benchCPU, l.calls), apiConns: u.apiConns}
 			if over[kind] == nil {
 				over[kind] = map[int]point{}
 			}
@@ -204,14 +218,17 @@ func (b *bench) throughput(ctx context.Context, s *servedProc, tool loadTool, pi
 	var note string
 	if !b.throughputNoted {
 		b.throughputNoted = true
-		note = " " + b.rep.note("Throughput: each session is a real mcp-go v1.2.1 client (protocol 2025-11-25, its own MCP session, "+
-			"one shared keep-alive pool) calling the tool in a loop for %s; sessions are opened and warmed first. The server is "+
+		note = " " + b.rep.note("Throughput: each session is its own MCP session (protocol 2025-11-25, one shared keep-alive pool) "+
+			"calling the tool in a loop for %s, spoken with plain HTTP by the benchmark's own lean client (requests written by hand, "+
+			"answers read for their id and errors only, as the stdio figures' client does), so that the load core spends on each "+
+			"call little more than the emulator does; sessions are opened and warmed first, and CPU and connections are counted "+
+			"over the timed run only. The server is "+
 			"`contraforce-mcp serve` with a bearer token and its tool-call rate limit and session caps lifted (policy, not capacity). "+
 			"Pinning: %s. The reference is the emulator alone serving the same API requests per call (list_incidents: the first "+
 			"page; get_incident: its requests, concurrently), made with plain net/http (bodies read, not decoded) by as many workers "+
 			"from the load core, measured right before. CPU per call is read from /proc (user + system): \"server\" is the "+
 			"contraforce-mcp process, \"bench\" the benchmark's process (the emulator and the clients). API connections opened are "+
-			"the TCP connections the emulator accepted during the run: more than a few means the server's pool of API connections "+
+			"the TCP connections the emulator accepted during the timed run: more than a few means the server's pool of API connections "+
 			"is smaller than its concurrency, and every call past it pays a new connection (a TLS handshake, against the real API).",
 			b.plan.duration, pin.describe())
 	}

@@ -119,9 +119,12 @@ func newMCPServer(d serverDeps) (*server.MCPServer, surface) {
 	opts = append(opts, completer.ServerOptions()...)
 	srv := server.NewMCPServer(serverName, client.Version, opts...)
 	srv.Use(d.ToolMiddleware...)
-	for _, t := range s.Tools {
-		srv.AddTool(t.Def, t.Handler)
+	// One call: each AddTool copies the registry and announces a change.
+	all := make([]server.ServerTool, len(s.Tools))
+	for i, t := range s.Tools {
+		all[i] = server.ServerTool{Tool: t.Def, Handler: t.Handler}
 	}
+	srv.AddTools(all...)
 	srv.AddResourceTemplates(s.Templates...)
 	srv.AddResources(s.Resources...)
 	for _, p := range s.Prompts {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -151,20 +152,23 @@ See README.md for VS Code and Cursor, and for real credentials.
 // GOTMPDIR and GOCACHE point: a temporary work directory
 // (.../go-build123/b001/exe/<name>), or an executable kept in the build
 // cache (GOCACHE/<2 hex>/<64 hex>-d/<name>).
-var (
-	goBuildWorkDir  = regexp.MustCompile(`^go-build[0-9]+$`)
-	buildCacheEntry = regexp.MustCompile(`^[0-9a-f]{64}-d$`)
-	buildCacheShard = regexp.MustCompile(`^[0-9a-f]{2}$`)
-)
+// They are compiled when the hint is shown, not at every start.
+var goRunDirs = sync.OnceValue(func() (r struct{ workDir, cacheEntry, cacheShard *regexp.Regexp }) {
+	r.workDir = regexp.MustCompile(`^go-build[0-9]+$`)
+	r.cacheEntry = regexp.MustCompile(`^[0-9a-f]{64}-d$`)
+	r.cacheShard = regexp.MustCompile(`^[0-9a-f]{2}$`)
+	return r
+})
 
 // goRunBinary reports whether exe was built by go run rather than installed.
 func goRunBinary(exe string) bool {
+	re := goRunDirs()
 	dir := filepath.Dir(exe)
-	if buildCacheEntry.MatchString(filepath.Base(dir)) && buildCacheShard.MatchString(filepath.Base(filepath.Dir(dir))) {
+	if re.cacheEntry.MatchString(filepath.Base(dir)) && re.cacheShard.MatchString(filepath.Base(filepath.Dir(dir))) {
 		return true
 	}
 	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if goBuildWorkDir.MatchString(filepath.Base(d)) {
+		if re.workDir.MatchString(filepath.Base(d)) {
 			return true
 		}
 	}

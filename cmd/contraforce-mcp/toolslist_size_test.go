@@ -19,12 +19,13 @@ import (
 )
 
 // toolsListCeiling bounds the average bytes per tool of tools/list, output
-// schemas included, with every tool offered: the measured value (22,555 B
-// for 11 tools). The performance issue's target is 1,500 B; the five
-// original tools alone average about 2,300 B, so the target needs them
-// trimmed too. The ceiling stops the list from growing unnoticed: a tool
-// that adds bytes must move it, in review.
-const toolsListCeiling = 2050
+// schemas included, with every tool offered: the measured value (20,518 B
+// for 11 tools). The performance issue's target is 1,500 B. What is left is
+// mostly what an agent needs to call correctly (every enum, every property
+// described, the cross-field rules) and complete output schemas; see the
+// README's benchmark notes. The ceiling stops the list from growing
+// unnoticed: a tool that adds bytes must move it, in review.
+const toolsListCeiling = 1870
 
 // TestToolsListSize measures tools/list as a client reads it (the JSON-RPC
 // result), every tool offered, and prints the bytes per tool.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/contraforce/contraforce-mcp/client"
 )
 
 // NewAPIHTTPClient returns the HTTP client every tenant's API client shares:
@@ -14,22 +16,19 @@ import (
 // (the base URL is the operator's; a redirect must not send a credential
 // elsewhere), and the metrics RoundTripper. m may be nil (no metrics).
 func NewAPIHTTPClient(m *Metrics) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
 	// Every tenant talks to the same API host, and one get_incident holds two
 	// connections at once: a pool smaller than the concurrent calls makes
 	// each burst open (and, against the real API, TLS-handshake) new ones.
-	t.MaxIdleConns = 1024
-	t.MaxIdleConnsPerHost = 512
-	t.IdleConnTimeout = 90 * time.Second
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ExpectContinueTimeout = time.Second
+	c := client.NewHTTPClient(apiIdleConns)
+	t := c.Transport.(*http.Transport)
 	t.ResponseHeaderTimeout = 60 * time.Second
-	t.ForceAttemptHTTP2 = true
-	return &http.Client{
-		Transport:     &apiTransport{next: t, m: m},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	c.Transport = &apiTransport{next: t, m: m}
+	return c
 }
+
+// apiIdleConns is the shared pool's idle limit: above the API calls in
+// flight of the sessions one replica serves.
+const apiIdleConns = 512
 
 // apiTransport observes every API attempt: latency and status for the
 // metrics, and, inside an audited tool call, the write's HTTP status for the

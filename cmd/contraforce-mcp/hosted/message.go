@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -84,12 +85,15 @@ func checkJSON(body []byte) error {
 		last   string // the object's last key
 		keys   map[string]struct{}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
+	// Tokens are read with jsontext (encoding/json/v2's tokenizer): every
+	// request passes here, and it reads a message several times faster
+	// than encoding/json's Decoder.Token. Repeated names are let through
+	// to checkKey, which also catches those that differ in case.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true))
 	var stack []*frame
 	started := false
 	for {
-		tok, err := dec.Token()
+		tok, err := dec.ReadToken()
 		if err == io.EOF {
 			if !started {
 				return badMessage(codeParseError, "the body is empty; send one JSON-RPC message")
@@ -99,12 +103,13 @@ func checkJSON(body []byte) error {
 		if err != nil {
 			return badMessage(codeParseError, "the body is not valid JSON: %v", err)
 		}
+		kind := tok.Kind()
 		if len(stack) == 0 {
 			if started {
 				return badMessage(codeParseError, "the body holds more than one JSON value; send one JSON-RPC message")
 			}
 			started = true
-			if tok != json.Delim('{') {
+			if kind != '{' {
 				return badMessage(codeInvalidRequest, "the body must be one JSON-RPC message object (batches are not part of MCP)")
 			}
 		}
@@ -112,7 +117,8 @@ func checkJSON(body []byte) error {
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
 		}
-		if key, isString := tok.(string); isString && top != nil && top.object && top.key {
+		if kind == '"' && top != nil && top.object && top.key {
+			key := tok.String()
 			if err := checkKey(top.keys, top.level, key); err != nil {
 				return err
 			}
@@ -120,12 +126,12 @@ func checkJSON(body []byte) error {
 			top.last, top.key = key, false
 			continue
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
+		switch kind {
+		case '{', '[':
 			if len(stack) == maxDepth {
 				return badMessage(codeInvalidRequest, "the message nests deeper than %d levels", maxDepth)
 			}
-			f := &frame{object: tok == json.Delim('{'), key: true}
+			f := &frame{object: kind == '{', key: true}
 			switch {
 			case top == nil:
 				f.level = levelMessage
@@ -137,7 +143,7 @@ func checkJSON(body []byte) error {
 			}
 			stack = append(stack, f)
 			continue
-		case json.Delim('}'), json.Delim(']'):
+		case '}', ']':
 			stack = stack[:len(stack)-1]
 		}
 		// A value ended: its object expects the next key.

@@ -2,10 +2,11 @@ package hosted
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // outer wraps every route: the Host and Origin checks against DNS
@@ -127,20 +128,41 @@ func (w *sseStream) Flush() { _ = http.NewResponseController(w.ResponseWriter).F
 func (w *sseStream) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // isAnswerEvent reports whether an SSE event carries a JSON-RPC response
-// (a result or an error for a client's request).
+// (a result or an error for a client's request): an id and a result or an
+// error, and no method. Every event of a session passes here, answers of a
+// few kilobytes among them, so the members are read without decoding their
+// values; and since mcp-go writes a message's members in its types' order
+// ("jsonrpc", "id", then "result" or "error", or "method"), an answer is
+// known by its first members, without reading its result.
 func isAnswerEvent(p []byte) bool {
 	_, data, ok := bytes.Cut(p, []byte("data:"))
 	if !ok {
 		return false
 	}
-	var m struct {
-		Method string          `json:"method"`
-		ID     json.RawMessage `json:"id"`
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(bytes.TrimSpace(data), &m) != nil {
+	dec := jsontext.NewDecoder(bytes.NewReader(bytes.TrimSpace(data)))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return false
 	}
-	return m.Method == "" && len(m.ID) > 0 && (m.Result != nil || m.Error != nil)
+	var id, answer bool
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return false
+		}
+		switch name.String() {
+		case "method":
+			return false
+		case "id":
+			id = true
+		case "result", "error":
+			if id {
+				return true
+			}
+			answer = true
+		}
+		if err := dec.SkipValue(); err != nil {
+			return false
+		}
+	}
+	return id && answer
 }
