@@ -164,12 +164,13 @@ func indent(s string) string {
 	return strings.Join(out, "\n")
 }
 
-// fold puts a one-line value on one line.
+// fold puts a one-line value on one line. strings.Fields splits on every
+// character of lineBreaks too.
 func fold(s string) string {
 	if plainLine(s, true) {
 		return s
 	}
-	return strings.Join(strings.Fields(lineBreaks.Replace(s)), " ")
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // plainLine reports whether s holds no line break (nor, with tab, a tab).
