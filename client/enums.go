@@ -40,12 +40,18 @@ func (s Source) RecordsClassification() bool {
 	return s == SourceSentinel || s == SourceDefenderXDR
 }
 
+// SourcesWithClassification lists the sources that record a
+// classification (see RecordsClassification), in documented order.
+func SourcesWithClassification() []Source { return sourcesRecording(true) }
+
 // SourcesWithoutClassification lists the sources that do not record a
 // classification (see RecordsClassification), in documented order.
-func SourcesWithoutClassification() []Source {
+func SourcesWithoutClassification() []Source { return sourcesRecording(false) }
+
+func sourcesRecording(records bool) []Source {
 	var out []Source
 	for _, s := range Source("").Values() {
-		if !s.RecordsClassification() {
+		if s.RecordsClassification() == records {
 			out = append(out, s)
 		}
 	}
@@ -287,9 +293,14 @@ func (t TriggerType) Valid() bool { return valid(t) }
 // in their documented order: EnumStrings[Source]() lists the six sources.
 func EnumStrings[T enum[T]]() []string {
 	var zero T
-	vals := zero.Values()
-	out := make([]string, len(vals))
-	for i, v := range vals {
+	return Strings(zero.Values())
+}
+
+// Strings returns enumeration values as strings, in the order given:
+// Strings(SourcesWithoutClassification()) for a text that names them.
+func Strings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
 		out[i] = string(v)
 	}
 	return out

@@ -204,9 +204,9 @@ func handoffData(w window, open, closed listing) string {
 	section(&b, "Closed incidents changed during the shift", closed, func(r handoffRow) string {
 		verdict := ""
 		if c := r.inc.Classification.Value; c != nil {
-			verdict = "verdict " + oneLine(resources.Clean(string(*c), handoffTitleCut))
+			verdict = "verdict " + fold(string(*c), handoffTitleCut)
 			if cr := r.inc.ClassificationReason.Value; cr != nil {
-				verdict += "/" + oneLine(resources.Clean(string(*cr), handoffTitleCut))
+				verdict += "/" + fold(string(*cr), handoffTitleCut)
 			}
 			verdict += "; "
 		}
@@ -234,13 +234,13 @@ func section(b *strings.Builder, title string, l listing, detail func(handoffRow
 		v := resources.ViewRow(r.inc)
 		if i == 0 || !strings.EqualFold(r.inc.WorkspaceID, rows[i-1].inc.WorkspaceID) {
 			if v.Workspace != "" {
-				fmt.Fprintf(b, "Workspace %s (workspaceId %s):\n", oneLine(v.Workspace), v.WorkspaceID)
+				fmt.Fprintf(b, "Workspace %s (workspaceId %s):\n", resources.OneLine(v.Workspace), v.WorkspaceID)
 			} else {
 				fmt.Fprintf(b, "Workspace %s:\n", v.WorkspaceID)
 			}
 		}
 		fmt.Fprintf(b, "- %s %s, %s #%d, incidentId %s: %s. Created %s", v.Severity, v.Status, v.Source, v.Number,
-			oneLine(v.IncidentID), oneLine(resources.Clean(v.Title, handoffTitleCut)), v.Created)
+			resources.OneLine(v.IncidentID), fold(v.Title, handoffTitleCut), v.Created)
 		if v.LastActivity != "" && v.LastActivity != v.Created {
 			fmt.Fprintf(b, ", last activity %s", v.LastActivity)
 		}
@@ -261,16 +261,13 @@ func assignee(inc client.IncidentSummary) string {
 	case u == nil:
 		return "unassigned"
 	}
-	return "assigned to " + oneLine(resources.Clean(resources.UserName(u), handoffTitleCut))
+	return "assigned to " + fold(resources.UserName(u), handoffTitleCut)
 }
 
 // severityRank orders severities, the most severe highest.
 func severityRank(s client.Severity) int {
 	return slices.Index(client.Severity("").Values(), s)
 }
-
-// oneLine folds a value onto one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // checkHours accepts a whole number of hours within the window's bounds.
 func checkHours(v string) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -123,11 +124,6 @@ func readIncident(ctx context.Context, d Deps, name string, given map[string]str
 // noVerdictSources names the sources other than src that do not record a
 // verdict, as "A, B and C" (from client.SourcesWithoutClassification).
 func noVerdictSources(src client.Source) string {
-	var names []string
-	for _, s := range client.SourcesWithoutClassification() {
-		if s != src {
-			names = append(names, string(s))
-		}
-	}
-	return resources.JoinAnd(names)
+	others := slices.DeleteFunc(client.SourcesWithoutClassification(), func(s client.Source) bool { return s == src })
+	return resources.JoinAnd(client.Strings(others))
 }

@@ -110,4 +110,4 @@ func action(p client.Playbook) string {
 }
 
 // fold cleans a value and folds it onto one line.
-func fold(s string, n int) string { return oneLine(resources.Clean(s, n)) }
+func fold(s string, n int) string { return resources.OneLine(resources.Clean(s, n)) }

@@ -35,8 +35,8 @@ var policyText = sync.OnceValues(func() (string, error) {
 		"Severities":      client.EnumStrings[client.Severity](),
 		"Classifications": client.EnumStrings[client.Classification](),
 		"Reasons":         client.EnumStrings[client.ClassificationReason](),
-		"RecordsVerdict":  verdictSources(true),
-		"NoVerdict":       verdictSources(false),
+		"RecordsVerdict":  client.Strings(client.SourcesWithClassification()),
+		"NoVerdict":       client.Strings(client.SourcesWithoutClassification()),
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
@@ -44,17 +44,6 @@ var policyText = sync.OnceValues(func() (string, error) {
 	}
 	return b.String(), nil
 })
-
-// verdictSources lists the sources that do (or do not) record a verdict.
-func verdictSources(records bool) []string {
-	var out []string
-	for _, s := range client.Source("").Values() {
-		if s.RecordsClassification() == records {
-			out = append(out, string(s))
-		}
-	}
-	return out
-}
 
 // JoinAnd joins words as "a, b and c".
 func JoinAnd(ss []string) string {
@@ -77,7 +66,7 @@ func Static() []server.ServerResource {
 			Title: "Closure policy",
 			Description: "The allowed sources, statuses, severities, classifications and classification reasons, " +
 				"and the rules for closing an incident (a comment always; Sentinel needs a classification and a reason; " +
-				JoinAnd(verdictSources(false)) + " do not record one).",
+				JoinAnd(client.Strings(client.SourcesWithoutClassification())) + " do not record one).",
 			MIMEType: "text/markdown",
 		},
 		Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {

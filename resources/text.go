@@ -164,13 +164,20 @@ func indent(s string) string {
 	return strings.Join(out, "\n")
 }
 
-// fold puts a one-line value on one line.
+// fold puts a one-line value on one line; a value without line breaks or
+// tabs is kept as it is.
 func fold(s string) string {
 	if plainLine(s, true) {
 		return s
 	}
-	return strings.Join(strings.Fields(lineBreaks.Replace(s)), " ")
+	return OneLine(s)
 }
+
+// OneLine folds text onto one line: every run of white space (line breaks
+// of every kind included, as strings.Fields splits on each character of
+// lineBreaks) becomes one space, and none is left at either end. It does
+// not Clean: callers choose whether to Clean before or after.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // plainLine reports whether s holds no line break (nor, with tab, a tab).
 // Most values are plain ASCII: they are passed over a byte at a time.

@@ -261,7 +261,7 @@ type CommentPage struct {
 	// Total is how many comments the incident has.
 	Total int
 	// First and Last are the numbers of the first and last comment shown
-	// (0 and -1 when none is).
+	// (1 and 0 when none is: a page is empty only before comment 1).
 	First, Last int
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
@@ -32,28 +31,40 @@ func pair(ctx context.Context, c config, tokens []string, writerOn, subscriberOn
 	return w, s, nil
 }
 
-// degraded runs with Redis stopped: every live replica reports redis_up 0,
-// and still serves its tenants (sessions, writes, its own subscribers).
-func degraded(ctx context.Context, c config) error {
-	live := liveReplicas(ctx, c)
-	if len(live) == 0 {
-		return fmt.Errorf("no replica answers")
+// redisSettled is the opening of degraded and restored: the live replicas
+// (sorted; at least need of them), once every one reports redis_up equal to
+// up within the given time, with the tenants' tokens and 12 incidents.
+func redisSettled(ctx context.Context, c config, need int, up float64, within time.Duration, what string) (live []string, tokens map[string][]string, refs []client.IncidentRef, err error) {
+	live = liveReplicas(ctx, c)
+	if len(live) < need {
+		if len(live) == 0 {
+			return nil, nil, nil, fmt.Errorf("no replica answers")
+		}
+		return nil, nil, nil, fmt.Errorf("%d replicas answer; need %d", len(live), need)
 	}
-	if err := waitFor(ctx, 15*time.Second, "every replica to report Redis down", func() bool {
+	if err := waitFor(ctx, within, what, func() bool {
 		for _, r := range live {
-			if metric(ctx, c.metrics[r], "contraforce_mcp_redis_up") != 0 {
+			if metric(ctx, c.metrics[r], "contraforce_mcp_redis_up") != up {
 				return false
 			}
 		}
 		return true
 	}); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	tokens, err := readTokens(c.dir)
-	if err != nil {
-		return err
+	if tokens, err = readTokens(c.dir); err != nil {
+		return nil, nil, nil, err
 	}
-	refs, err := incidents(ctx, c.api, 12)
+	if refs, err = incidents(ctx, c.api, 12); err != nil {
+		return nil, nil, nil, err
+	}
+	return live, tokens, refs, nil
+}
+
+// degraded runs with Redis stopped: every live replica reports redis_up 0,
+// and still serves its tenants (sessions, writes, its own subscribers).
+func degraded(ctx context.Context, c config) error {
+	live, tokens, refs, err := redisSettled(ctx, c, 1, 0, 15*time.Second, "every replica to report Redis down")
 	if err != nil {
 		return err
 	}
@@ -101,29 +112,10 @@ func degraded(ctx context.Context, c config) error {
 // restored runs with Redis back: every live replica reports redis_up 1,
 // and a write through one replica reaches a subscriber on another again.
 func restored(ctx context.Context, c config) error {
-	live := liveReplicas(ctx, c)
-	if len(live) < 2 {
-		return fmt.Errorf("%d replicas answer; need two", len(live))
-	}
-	if err := waitFor(ctx, 20*time.Second, "every replica to report Redis back", func() bool {
-		for _, r := range live {
-			if metric(ctx, c.metrics[r], "contraforce_mcp_redis_up") != 1 {
-				return false
-			}
-		}
-		return true
-	}); err != nil {
-		return err
-	}
-	tokens, err := readTokens(c.dir)
+	live, tokens, refs, err := redisSettled(ctx, c, 2, 1, 20*time.Second, "every replica to report Redis back")
 	if err != nil {
 		return err
 	}
-	refs, err := incidents(ctx, c.api, 12)
-	if err != nil {
-		return err
-	}
-	slices.Sort(live)
 	w, s, err := pair(ctx, c, tokens["acme"], live[0], live[1], refs[11])
 	if err != nil {
 		return err
