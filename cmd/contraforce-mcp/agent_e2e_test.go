@@ -263,7 +263,6 @@ func TestAgentToolsOverTransports(t *testing.T) {
 			if r.Change == nil || r.Change.GamebookID == "" || r.Change.GamebookRunID == "" || r.Incident == nil || r.APIRequestID == "" {
 				t.Errorf("run_gamebook audit record %+v", r)
 			}
-		case r.Tool == "whoami" || r.Tool == "list_users" || r.Tool == "find_related_incidents" || r.Tool == "list_gamebooks":
 		}
 	}
 	if batches != len(transports) || runs != len(transports)-1 || dryRuns != len(transports) {
