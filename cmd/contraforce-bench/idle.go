@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
 )
-
-func numCPU() int { return runtime.NumCPU() }
 
 // idleSessions opens many idle sessions on a fresh server per transport
 // and reports the growth of its RSS per session.

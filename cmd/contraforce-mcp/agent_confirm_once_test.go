@@ -17,7 +17,6 @@ import (
 
 	"github.com/contraforce/contraforce-mcp/client"
 	"github.com/contraforce/contraforce-mcp/client/emulator"
-	"github.com/contraforce/contraforce-mcp/tools"
 )
 
 // resender is a client's HTTP transport that sends every request carrying
@@ -125,14 +124,8 @@ func TestConfirmationAnswerResentSubmitsOnce(t *testing.T) {
 	c, rs := connectResending(ctx, t, h, human)
 
 	// A gamebook: asked once, submitted once.
-	ref := h.openIn(emulator.WorkspaceOwnerID, client.SourceDefenderXDR, 0)
-	gbs := structured[tools.ListGamebooksOutput](t, call(ctx, t, c, "list_gamebooks", refArgs(ref)))
-	if len(gbs.Gamebooks) == 0 {
-		t.Fatalf("no gamebook proposed for %s", ref.IncidentID)
-	}
-	id := gbs.Gamebooks[0].GamebookID
-	args := refArgs(ref)
-	args["gamebookId"] = id
+	ref, args, gb := gamebookCall(ctx, t, h, c, 0)
+	id := gb.GamebookID
 	comments := len(h.emu.Comments(ref))
 	res := call(ctx, t, c, "run_gamebook", args)
 	runs := h.emu.GamebookRuns(ref)
@@ -152,7 +145,7 @@ func TestConfirmationAnswerResentSubmitsOnce(t *testing.T) {
 	// The same answer for other arguments is no answer: the human is asked.
 	for name, edit := range map[string]func(map[string]any){
 		"other arguments": func(m map[string]any) {
-			m["params"].(map[string]any)["arguments"].(map[string]any)["playbookIds"] = []any{gbs.Gamebooks[0].Playbooks[0].ID}
+			m["params"].(map[string]any)["arguments"].(map[string]any)["playbookIds"] = []any{gb.Playbooks[0].ID}
 		},
 		"no request state": func(m map[string]any) { delete(m["params"].(map[string]any), "requestState") },
 	} {
@@ -222,13 +215,7 @@ func TestConfirmationAfterAFailureAsksAgain(t *testing.T) {
 	human := &yes{}
 	c, rs := connectResending(ctx, t, h, human)
 
-	ref := h.openIn(emulator.WorkspaceOwnerID, client.SourceDefenderXDR, 1)
-	gbs := structured[tools.ListGamebooksOutput](t, call(ctx, t, c, "list_gamebooks", refArgs(ref)))
-	if len(gbs.Gamebooks) == 0 {
-		t.Fatalf("no gamebook proposed for %s", ref.IncidentID)
-	}
-	args := refArgs(ref)
-	args["gamebookId"] = gbs.Gamebooks[0].GamebookID
+	ref, args, gb := gamebookCall(ctx, t, h, c, 1)
 	h.emu.InjectFault(emulator.Fault{Endpoint: emulator.EndpointSubmitGamebook, Status: http.StatusConflict, Count: 1})
 	res := call(ctx, t, c, "run_gamebook", args)
 	// The first answer failed (409); its copy asked again; the human's
@@ -239,7 +226,7 @@ func TestConfirmationAfterAFailureAsksAgain(t *testing.T) {
 	if n := len(h.emu.GamebookRuns(ref)); n != 1 {
 		t.Errorf("%d runs, want 1", n)
 	}
-	if !strings.Contains(text(res), "already submitted: gamebook "+gbs.Gamebooks[0].GamebookID) {
+	if !strings.Contains(text(res), "already submitted: gamebook "+gb.GamebookID) {
 		t.Errorf("the last copy's result: %s", text(res))
 	}
 }

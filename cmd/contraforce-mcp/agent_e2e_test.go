@@ -198,12 +198,8 @@ func TestAgentToolsOverTransports(t *testing.T) {
 			}
 
 			// run_gamebook: the proposal, its dry run, then the run, confirmed by the user.
-			gbs := structured[tools.ListGamebooksOutput](t, call(ctx, t, c, "list_gamebooks", refArgs(ref)))
-			if len(gbs.Gamebooks) == 0 {
-				t.Fatalf("no gamebook proposed for %s", ref.IncidentID)
-			}
-			args := refArgs(ref)
-			args["gamebookId"], args["dryRun"] = gbs.Gamebooks[0].GamebookID, true
+			ref, args, _ := gamebookCall(ctx, t, h, c, i) // the same open incident as above
+			args["dryRun"] = true
 			dry := structured[tools.RunGamebookOutput](t, call(ctx, t, c, "run_gamebook", args))
 			if len(dry.Plan) == 0 || len(h.emu.GamebookRuns(ref)) != 0 {
 				t.Fatalf("dry run %+v", dry)
@@ -263,7 +259,6 @@ func TestAgentToolsOverTransports(t *testing.T) {
 			if r.Change == nil || r.Change.GamebookID == "" || r.Change.GamebookRunID == "" || r.Incident == nil || r.APIRequestID == "" {
 				t.Errorf("run_gamebook audit record %+v", r)
 			}
-		case r.Tool == "whoami" || r.Tool == "list_users" || r.Tool == "find_related_incidents" || r.Tool == "list_gamebooks":
 		}
 	}
 	if batches != len(transports) || runs != len(transports)-1 || dryRuns != len(transports) {

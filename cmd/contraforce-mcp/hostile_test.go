@@ -75,9 +75,8 @@ type hostileRig struct {
 
 func newHostileRig(t *testing.T) *hostileRig {
 	t.Helper()
-	scopes := append(slices.Clone(defaultScopes), client.ScopeGamebooksRead, client.ScopeGamebooksRun)
 	cred := emulator.Credential{ClientID: hostileClientID, ClientSecret: hostileSecret, Name: "hostile-tests",
-		Scopes: scopes, Roles: map[string]client.WorkspaceRole{
+		Scopes: gamebookScopes, Roles: map[string]client.WorkspaceRole{
 			emulator.WorkspaceOwnerID: client.RoleOwner, emulator.WorkspaceResponderID: client.RoleIncidentResponder,
 			emulator.WorkspaceReaderID: client.RoleWorkspaceReader,
 		}}
@@ -99,7 +98,7 @@ func newHostileRig(t *testing.T) *hostileRig {
 		t.Fatal(err)
 	}
 	// Every tool is offered, response actions included.
-	sess := &tools.Session{Client: cc, Scopes: scopes, ResponseActions: true}
+	sess := &tools.Session{Client: cc, Scopes: gamebookScopes, ResponseActions: true}
 	srv, _ := newMCPServer(serverDeps{
 		Session:      func(context.Context) (*tools.Session, error) { return sess, nil },
 		Logger:       log,

@@ -246,9 +246,10 @@ func TestReplicasShareCursors(t *testing.T) {
 	}
 }
 
-// gamebookCall prepares run_gamebook's arguments for an open incident of
-// tenant A, on the emulator of h.
-func gamebookCall(ctx context.Context, t *testing.T, h *harness, c *mcpclient.Client, n int) (client.IncidentRef, map[string]any) {
+// gamebookCall prepares run_gamebook's arguments for the n-th open
+// Defender XDR incident of tenant A, on the emulator of h: the incident,
+// the arguments and the first gamebook list_gamebooks proposes for it.
+func gamebookCall(ctx context.Context, t *testing.T, h *harness, c *mcpclient.Client, n int) (client.IncidentRef, map[string]any, tools.GamebookView) {
 	t.Helper()
 	ref := h.openIn(emulator.WorkspaceOwnerID, client.SourceDefenderXDR, n)
 	gbs := structured[tools.ListGamebooksOutput](t, call(ctx, t, c, "list_gamebooks", refArgs(ref)))
@@ -257,7 +258,7 @@ func gamebookCall(ctx context.Context, t *testing.T, h *harness, c *mcpclient.Cl
 	}
 	args := refArgs(ref)
 	args["gamebookId"] = gbs.Gamebooks[0].GamebookID
-	return ref, args
+	return ref, args, gbs.Gamebooks[0]
 }
 
 // TestReplicasShareConfirmations: under 2026-07-28, a confirmation asked
@@ -273,7 +274,7 @@ func TestReplicasShareConfirmations(t *testing.T) {
 	defer cancel()
 	person := &human{}
 	c, rt := connectRouted(ctx, t, hs[0], hs[1], tokenA, person)
-	ref, args := gamebookCall(ctx, t, hs[0], c, 0)
+	ref, args, _ := gamebookCall(ctx, t, hs[0], c, 0)
 	submitted := func() int { return hs[0].emu.Stats().Applied[emulator.EndpointSubmitGamebook] }
 
 	res := call(ctx, t, c, "run_gamebook", args)
@@ -352,7 +353,7 @@ func TestReplicasStoresWhenRedisStops(t *testing.T) {
 
 	person := &human{first: mr.Close} // Redis stops while the human reads the question
 	c, rt := connectRouted(ctx, t, hs[0], hs[1], tokenA, person)
-	ref, args := gamebookCall(ctx, t, hs[0], c, 1)
+	ref, args, _ := gamebookCall(ctx, t, hs[0], c, 1)
 	submitted := func() int { return hs[0].emu.Stats().Applied[emulator.EndpointSubmitGamebook] }
 	res := call(ctx, t, c, "run_gamebook", args)
 	asked := person.asked()

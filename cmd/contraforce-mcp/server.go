@@ -168,7 +168,7 @@ func instructions(s surface, sess *tools.Session) string {
 	writes := false
 	if sess != nil {
 		for _, t := range s.Tools {
-			if allowed(s, sess, t.Def.Name) {
+			if t.Offered(sess) {
 				toolNames = append(toolNames, t.Def.Name)
 				writes = writes || !t.ReadOnly()
 			}

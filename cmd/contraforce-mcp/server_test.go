@@ -87,7 +87,6 @@ func TestScopesAndReadOnlyDecideTheTools(t *testing.T) {
 	reads := []string{"list_incidents", "get_incident", "whoami", "list_users", "find_related_incidents"}
 	writes := []string{"update_status", "assign", "bulk_update"}
 	all := append(slices.Concat(reads, writes), "add_comment", "list_gamebooks", "run_gamebook")
-	gamebooks := append(slices.Clone(defaultScopes), client.ScopeGamebooksRead, client.ScopeGamebooksRun)
 	tests := []struct {
 		name      string
 		scopes    []client.Scope
@@ -102,11 +101,11 @@ func TestScopesAndReadOnlyDecideTheTools(t *testing.T) {
 		{"read-only switch", defaultScopes, true, false, reads},
 		// Response actions need their scope and the operator's switch, and
 		// are writes.
-		{"gamebook scopes without the switch", gamebooks, false, false,
+		{"gamebook scopes without the switch", gamebookScopes, false, false,
 			slices.Concat(reads, writes, []string{"add_comment", "list_gamebooks"})},
-		{"gamebook scopes and the switch", gamebooks, false, true, all},
+		{"gamebook scopes and the switch", gamebookScopes, false, true, all},
 		{"the switch without the scope", defaultScopes, false, true, slices.Concat(reads, writes, []string{"add_comment"})},
-		{"the switch on a read-only server", gamebooks, true, true, append(slices.Clone(reads), "list_gamebooks")},
+		{"the switch on a read-only server", gamebookScopes, true, true, append(slices.Clone(reads), "list_gamebooks")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

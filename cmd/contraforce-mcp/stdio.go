@@ -66,7 +66,7 @@ func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	offered := 0
 	for _, t := range surf.Tools {
-		if allowed(surf, sess, t.Def.Name) {
+		if t.Offered(sess) {
 			offered++
 		}
 	}
