@@ -151,23 +151,6 @@ func (e *Emulator) seedRuns() {
 	}
 }
 
-// workspaceTarget checks the {workspaceId} of a workspace-scoped call and
-// the caller's role on it; on failure it answers and returns false.
-func (e *Emulator) workspaceTarget(w http.ResponseWriter, r *http.Request, c *call) (string, bool) {
-	ws := strings.ToLower(r.PathValue("workspaceId"))
-	if !isGUID(ws) {
-		e.writeProblem(w, c, problem{status: http.StatusNotFound, code: client.CodeNotFound, target: "workspaceId",
-			detail: fmt.Sprintf("Workspace %q not found: workspace ids are GUIDs.", r.PathValue("workspaceId"))})
-		return "", false
-	}
-	if c.cred.role(ws) == "" {
-		e.writeProblem(w, c, problem{status: http.StatusForbidden, code: client.CodeInsufficientWorkspaceRole, target: "workspaceId",
-			detail: fmt.Sprintf("Service account %q has no role on workspace %s.", c.cred.Name, ws)})
-		return "", false
-	}
-	return ws, true
-}
-
 // handleIncidentGamebooks serves GET /workspaces/{ws}/gamebooks/by-incident/{incidentId}:
 // the incident's submitted gamebooks, newest first, then its proposals. An
 // id no incident of the workspace has is 404.
