@@ -93,26 +93,7 @@ func (e *Emulator) checkBulkItem(errs fieldErrors, i int, it *bulkItem) *client.
 	} else {
 		checkEnum(errs, key("incidentSource"), "source", it.IncidentSource)
 	}
-	if it.Status != nil {
-		checkEnum(errs, key("status"), "status", *it.Status)
-	}
-	if it.Classification != nil {
-		checkEnum(errs, key("classification"), "classification", *it.Classification)
-	}
-	if it.ClassificationReason != nil {
-		checkEnum(errs, key("classificationReason"), "classification reason", *it.ClassificationReason)
-	}
-	if it.Status != nil && *it.Status == client.StatusClosed && it.IncidentSource == client.SourceSentinel {
-		if it.Classification == nil {
-			errs.add(key("classification"), "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.Classification]())
-		}
-		if it.ClassificationReason == nil {
-			errs.add(key("classificationReason"), "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.ClassificationReason]())
-		}
-	}
-	if it.Comment != nil {
-		checkText(errs, key("comment"), *it.Comment)
-	}
+	checkStatusChange(errs, key, it.IncidentSource, it.Status, it.Classification, it.ClassificationReason, it.Comment)
 	if it.Status == nil && it.User == nil && !it.RemoveAssignee && (it.Comment == nil || strings.TrimSpace(*it.Comment) == "") {
 		errs.add(key(""), "Nothing to change: give status, user, removeAssignee or comment.")
 	}
