@@ -42,12 +42,12 @@ func (e *Emulator) handleBulkUpdate(w http.ResponseWriter, r *http.Request, c *c
 	}
 	now := e.now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	users := make([]*client.UserRef, len(req.Items))
 	for i := range req.Items {
 		users[i] = e.checkBulkItem(errs, i, &req.Items[i])
 	}
 	if len(errs) > 0 {
+		e.mu.Unlock()
 		e.writeProblem(w, c, validationProblem(errs))
 		return
 	}
@@ -72,6 +72,7 @@ func (e *Emulator) handleBulkUpdate(w http.ResponseWriter, r *http.Request, c *c
 			res.Accepted = append(res.Accepted, it.ID)
 		}
 	}
+	e.mu.Unlock()
 	if len(res.Accepted) > 0 {
 		e.faults.applied(c.endpoint)
 	}

@@ -161,7 +161,6 @@ func (e *Emulator) handleIncidentGamebooks(w http.ResponseWriter, r *http.Reques
 	}
 	id := r.PathValue("incidentId")
 	e.mu.RLock()
-	defer e.mu.RUnlock()
 	var rec *record
 	for _, x := range e.order {
 		if x.ref.WorkspaceID == ws && x.ref.IncidentID == id {
@@ -170,6 +169,7 @@ func (e *Emulator) handleIncidentGamebooks(w http.ResponseWriter, r *http.Reques
 		}
 	}
 	if rec == nil {
+		e.mu.RUnlock()
 		e.writeProblem(w, c, problem{status: http.StatusNotFound, code: client.CodeNotFound, target: "incidentId",
 			detail: fmt.Sprintf("Incident %q not found in workspace %s.", id, ws)})
 		return
@@ -180,7 +180,9 @@ func (e *Emulator) handleIncidentGamebooks(w http.ResponseWriter, r *http.Reques
 			out = append(out, e.runs[i].gb)
 		}
 	}
-	e.writeData(w, c, http.StatusOK, append(out, e.proposals(rec)...))
+	out = append(out, e.proposals(rec)...)
+	e.mu.RUnlock()
+	e.writeData(w, c, http.StatusOK, out)
 }
 
 // historyPageSize is the page size of the gamebook history.
@@ -257,13 +259,14 @@ func (e *Emulator) handleSubmitGamebook(w http.ResponseWriter, r *http.Request, 
 	}
 	now := e.now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	rec, ok := e.lookup(w, c, ref)
 	if !ok {
+		e.mu.Unlock()
 		return
 	}
 	specs, errs := checkSubmission(rec, &req)
 	if len(errs) > 0 {
+		e.mu.Unlock()
 		e.writeProblem(w, c, validationProblem(errs))
 		return
 	}
@@ -304,6 +307,7 @@ func (e *Emulator) handleSubmitGamebook(w http.ResponseWriter, r *http.Request, 
 	e.runs = append(e.runs, &gamebookRun{ref: ref, gb: gb, at: now})
 	rec.lastActivity = now
 	rec.refresh()
+	e.mu.Unlock()
 	e.faults.applied(c.endpoint)
 	e.writeData(w, c, http.StatusOK, client.SubmitGamebookResult{Success: true, Summary: gb.Summary, GamebookID: gb.ID, Status: status})
 }
