@@ -12,25 +12,26 @@ import (
 )
 
 // playbookSpec is one action of a workspace's playbook catalog: what it
-// does, the kind of entity it acts on, and whether it is high-impact (a
-// workspace Owner must approve it: the vendor's approval gates).
+// does, the kind of entity it acts on (its entity type is entityTypes of
+// the kind), and whether it is high-impact (a workspace Owner must approve
+// it: the vendor's approval gates).
 type playbookSpec struct {
-	name, description, entityType, kind string
-	admin                               bool
+	name, description, kind string
+	admin                   bool
 }
 
 // playbookCatalog is every workspace's catalog (the vendor's Gamebook
 // actions by entity type, as its guides list them).
 var playbookCatalog = []playbookSpec{
-	{"Revoke user sessions", "Sign the user out of every session and revoke their refresh tokens.", "User", "account", false},
-	{"Disable user account", "Block sign-in for the account in Entra ID.", "User", "account", true},
-	{"Reset user password", "Force a password reset at the next sign-in.", "User", "account", true},
-	{"Isolate device", "Cut the device off the network, except for the EDR channel.", "Device", "host", true},
-	{"Run antivirus scan", "Run a full antivirus scan on the device.", "Device", "host", false},
-	{"Quarantine file", "Quarantine the file on every device where it is found.", "File", "file", false},
-	{"Block file hash", "Add the file's SHA-256 to the block list.", "File", "file", false},
-	{"Block IP address", "Add the address to the perimeter firewall's deny list.", "Ip", "ip", false},
-	{"Block URL", "Add the URL to the web filter's block list.", "Url", "url", false},
+	{"Revoke user sessions", "Sign the user out of every session and revoke their refresh tokens.", "account", false},
+	{"Disable user account", "Block sign-in for the account in Entra ID.", "account", true},
+	{"Reset user password", "Force a password reset at the next sign-in.", "account", true},
+	{"Isolate device", "Cut the device off the network, except for the EDR channel.", "host", true},
+	{"Run antivirus scan", "Run a full antivirus scan on the device.", "host", false},
+	{"Quarantine file", "Quarantine the file on every device where it is found.", "file", false},
+	{"Block file hash", "Add the file's SHA-256 to the block list.", "file", false},
+	{"Block IP address", "Add the address to the perimeter firewall's deny list.", "ip", false},
+	{"Block URL", "Add the URL to the web filter's block list.", "url", false},
 }
 
 // gamebookThemes are the gamebooks proposed for an incident: each takes
@@ -94,7 +95,7 @@ func (e *Emulator) proposals(rec *record) []client.Gamebook {
 				}
 				gb.Playbooks = append(gb.Playbooks, client.Playbook{
 					ID: hashGUID("playbook instance", gb.ID, spec.name, en.ID), ReferenceID: playbookRef(rec.ref.WorkspaceID, spec.name),
-					EntityID: en.ID, Name: spec.name, Description: spec.description, EntityType: spec.entityType,
+					EntityID: en.ID, Name: spec.name, Description: spec.description, EntityType: entityTypes[spec.kind],
 					AffectedEntity: en.Name(), IsRecommended: !spec.admin || rec.severity == client.SeverityHigh,
 					Status: "Pending", Sequence: len(gb.Playbooks) + 1, Parameters: map[string]any{}, IsAdminRequired: spec.admin,
 					ModificationDate: new(wireTime(at)),
@@ -290,7 +291,7 @@ func (e *Emulator) handleSubmitGamebook(w http.ResponseWriter, r *http.Request, 
 		en := rec.entities[slices.IndexFunc(rec.entities, func(en client.Entity) bool { return en.ID == p.EntityID })]
 		pb := client.Playbook{
 			ID: fmt.Sprintf("9a3e0000-0000-4000-8001-%08x%04x", n, i), ReferenceID: playbookRef(ref.WorkspaceID, specs[i].name),
-			EntityID: en.ID, Name: specs[i].name, Description: specs[i].description, EntityType: specs[i].entityType,
+			EntityID: en.ID, Name: specs[i].name, Description: specs[i].description, EntityType: entityTypes[specs[i].kind],
 			AffectedEntity: en.Name(), Status: map[bool]string{true: "PendingApproval", false: "Success"}[approval],
 			Sequence: p.Sequence, Parameters: map[string]any{}, IsAdminRequired: specs[i].admin, ModificationDate: new(wireTime(now)),
 		}
