@@ -122,8 +122,11 @@ func (e *Emulator) seedRuns() {
 		}
 		ran := rec.classification != nil && *rec.classification == client.ClassificationTruePositive ||
 			!rec.ref.Source.RecordsClassification() && hashGUID("ran", rec.ref.IncidentID)[0] < '6'
+		if !ran {
+			continue
+		}
 		props := e.proposals(rec)
-		if !ran || len(props) == 0 {
+		if len(props) == 0 {
 			continue
 		}
 		gb := props[0]
