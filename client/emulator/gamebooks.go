@@ -113,8 +113,10 @@ func (e *Emulator) proposals(rec *record) []client.Gamebook {
 
 // seedRuns records the history of the dataset: the recommended actions of
 // the first proposal ran before closing every incident closed as a true
-// positive, and before one in three closed incidents of the sources that
-// keep no verdict (chosen by a hash of the id, so the PCG stream is untouched).
+// positive, and before about three in eight closed incidents of the sources
+// that keep no verdict (chosen by a hash of the id, so the PCG stream is
+// untouched); an incident whose first proposal has no recommended action
+// has no run.
 func (e *Emulator) seedRuns() {
 	for _, rec := range e.order {
 		if rec.status != client.StatusClosed {
