@@ -58,24 +58,34 @@ func (e *Emulator) credential(id, secret string) *Credential {
 	return cred
 }
 
-// incidentTarget resolves the path of a per-incident call and checks the
-// credential's role on the workspace (a write role if write). On failure it
-// answers and returns false.
-func (e *Emulator) incidentTarget(w http.ResponseWriter, r *http.Request, c *call, write bool) (client.IncidentRef, bool) {
+// workspaceTarget checks the {workspaceId} of a workspace-scoped call and
+// the caller's role on it; on failure it answers and returns false.
+func (e *Emulator) workspaceTarget(w http.ResponseWriter, r *http.Request, c *call) (string, bool) {
 	ws := strings.ToLower(r.PathValue("workspaceId"))
 	if !isGUID(ws) {
 		// The vendor declares workspaceId as string<uuid>: a route constraint
 		// that does not match is a 404, as for any unknown path.
 		e.writeProblem(w, c, problem{status: http.StatusNotFound, code: client.CodeNotFound, target: "workspaceId",
 			detail: fmt.Sprintf("Workspace %q not found: workspace ids are GUIDs.", r.PathValue("workspaceId"))})
+		return "", false
+	}
+	if c.cred.role(ws) == "" {
+		e.writeProblem(w, c, problem{status: http.StatusForbidden, code: client.CodeInsufficientWorkspaceRole, target: "workspaceId",
+			detail: fmt.Sprintf("Service account %q has no role on workspace %s.", c.cred.Name, ws)})
+		return "", false
+	}
+	return ws, true
+}
+
+// incidentTarget resolves the path of a per-incident call and checks the
+// credential's role on the workspace (a write role if write). On failure it
+// answers and returns false.
+func (e *Emulator) incidentTarget(w http.ResponseWriter, r *http.Request, c *call, write bool) (client.IncidentRef, bool) {
+	ws, ok := e.workspaceTarget(w, r, c)
+	if !ok {
 		return client.IncidentRef{}, false
 	}
 	role := c.cred.role(ws)
-	if role == "" {
-		e.writeProblem(w, c, problem{status: http.StatusForbidden, code: client.CodeInsufficientWorkspaceRole, target: "workspaceId",
-			detail: fmt.Sprintf("Service account %q has no role on workspace %s.", c.cred.Name, ws)})
-		return client.IncidentRef{}, false
-	}
 	if write && !role.CanWrite() {
 		e.writeProblem(w, c, problem{status: http.StatusForbidden, code: client.CodeInsufficientWorkspaceRole, target: "workspaceId",
 			detail: fmt.Sprintf("Service account %q has the role %s on workspace %s, which is read-only: changing an incident needs Owner, ContentAdmin, IncidentResponder or IncidentAnalyst.",

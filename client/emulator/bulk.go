@@ -42,12 +42,12 @@ func (e *Emulator) handleBulkUpdate(w http.ResponseWriter, r *http.Request, c *c
 	}
 	now := e.now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	users := make([]*client.UserRef, len(req.Items))
 	for i := range req.Items {
 		users[i] = e.checkBulkItem(errs, i, &req.Items[i])
 	}
 	if len(errs) > 0 {
+		e.mu.Unlock()
 		e.writeProblem(w, c, validationProblem(errs))
 		return
 	}
@@ -72,6 +72,7 @@ func (e *Emulator) handleBulkUpdate(w http.ResponseWriter, r *http.Request, c *c
 			res.Accepted = append(res.Accepted, it.ID)
 		}
 	}
+	e.mu.Unlock()
 	if len(res.Accepted) > 0 {
 		e.faults.applied(c.endpoint)
 	}
@@ -93,26 +94,7 @@ func (e *Emulator) checkBulkItem(errs fieldErrors, i int, it *bulkItem) *client.
 	} else {
 		checkEnum(errs, key("incidentSource"), "source", it.IncidentSource)
 	}
-	if it.Status != nil {
-		checkEnum(errs, key("status"), "status", *it.Status)
-	}
-	if it.Classification != nil {
-		checkEnum(errs, key("classification"), "classification", *it.Classification)
-	}
-	if it.ClassificationReason != nil {
-		checkEnum(errs, key("classificationReason"), "classification reason", *it.ClassificationReason)
-	}
-	if it.Status != nil && *it.Status == client.StatusClosed && it.IncidentSource == client.SourceSentinel {
-		if it.Classification == nil {
-			errs.add(key("classification"), "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.Classification]())
-		}
-		if it.ClassificationReason == nil {
-			errs.add(key("classificationReason"), "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.ClassificationReason]())
-		}
-	}
-	if it.Comment != nil {
-		checkText(errs, key("comment"), *it.Comment)
-	}
+	checkStatusChange(errs, key, it.IncidentSource, it.Status, it.Classification, it.ClassificationReason, it.Comment)
 	if it.Status == nil && it.User == nil && !it.RemoveAssignee && (it.Comment == nil || strings.TrimSpace(*it.Comment) == "") {
 		errs.add(key(""), "Nothing to change: give status, user, removeAssignee or comment.")
 	}

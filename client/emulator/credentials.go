@@ -99,7 +99,7 @@ func (e *Emulator) AddCredential(c Credential) {
 	for _, ws := range e.workspaces {
 		if role, ok := c.Roles[ws.ID]; ok {
 			u.RoleAssignments = append(u.RoleAssignments,
-				client.RoleAssignment{UserID: u.ID, WorkspaceID: ws.ID, WorkspaceName: ws.Name, Role: role})
+				client.RoleAssignment{WorkspaceID: ws.ID, Role: role}) // addUserLocked names the user and workspace
 		}
 	}
 	e.addUserLocked(u)

@@ -112,8 +112,10 @@
 //     High incident. They derive from the incident's entities, so they are
 //     the same on every read. The history is seeded: the recommended actions
 //     of the first proposal ran (Success, 15 minutes before closing) for
-//     every incident closed as TruePositive and for one in three closed
-//     incidents of the sources without a verdict.
+//     every incident closed as TruePositive and for about three in eight
+//     closed incidents of the sources without a verdict (chosen by a hash of
+//     the id), when the incident has a proposal and its first one holds a
+//     recommended action (none when no action applies to its entities).
 //   - by-incident lists an incident's submitted gamebooks, newest first,
 //     then its proposals; the path has no source, so the id is looked up in
 //     the workspace (404 when none has it). history lists the workspace's

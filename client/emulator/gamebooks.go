@@ -12,25 +12,26 @@ import (
 )
 
 // playbookSpec is one action of a workspace's playbook catalog: what it
-// does, the kind of entity it acts on, and whether it is high-impact (a
-// workspace Owner must approve it: the vendor's approval gates).
+// does, the kind of entity it acts on (its entity type is entityTypes of
+// the kind), and whether it is high-impact (a workspace Owner must approve
+// it: the vendor's approval gates).
 type playbookSpec struct {
-	name, description, entityType, kind string
-	admin                               bool
+	name, description, kind string
+	admin                   bool
 }
 
 // playbookCatalog is every workspace's catalog (the vendor's Gamebook
 // actions by entity type, as its guides list them).
 var playbookCatalog = []playbookSpec{
-	{"Revoke user sessions", "Sign the user out of every session and revoke their refresh tokens.", "User", "account", false},
-	{"Disable user account", "Block sign-in for the account in Entra ID.", "User", "account", true},
-	{"Reset user password", "Force a password reset at the next sign-in.", "User", "account", true},
-	{"Isolate device", "Cut the device off the network, except for the EDR channel.", "Device", "host", true},
-	{"Run antivirus scan", "Run a full antivirus scan on the device.", "Device", "host", false},
-	{"Quarantine file", "Quarantine the file on every device where it is found.", "File", "file", false},
-	{"Block file hash", "Add the file's SHA-256 to the block list.", "File", "file", false},
-	{"Block IP address", "Add the address to the perimeter firewall's deny list.", "Ip", "ip", false},
-	{"Block URL", "Add the URL to the web filter's block list.", "Url", "url", false},
+	{"Revoke user sessions", "Sign the user out of every session and revoke their refresh tokens.", "account", false},
+	{"Disable user account", "Block sign-in for the account in Entra ID.", "account", true},
+	{"Reset user password", "Force a password reset at the next sign-in.", "account", true},
+	{"Isolate device", "Cut the device off the network, except for the EDR channel.", "host", true},
+	{"Run antivirus scan", "Run a full antivirus scan on the device.", "host", false},
+	{"Quarantine file", "Quarantine the file on every device where it is found.", "file", false},
+	{"Block file hash", "Add the file's SHA-256 to the block list.", "file", false},
+	{"Block IP address", "Add the address to the perimeter firewall's deny list.", "ip", false},
+	{"Block URL", "Add the URL to the web filter's block list.", "url", false},
 }
 
 // gamebookThemes are the gamebooks proposed for an incident: each takes
@@ -94,7 +95,7 @@ func (e *Emulator) proposals(rec *record) []client.Gamebook {
 				}
 				gb.Playbooks = append(gb.Playbooks, client.Playbook{
 					ID: hashGUID("playbook instance", gb.ID, spec.name, en.ID), ReferenceID: playbookRef(rec.ref.WorkspaceID, spec.name),
-					EntityID: en.ID, Name: spec.name, Description: spec.description, EntityType: spec.entityType,
+					EntityID: en.ID, Name: spec.name, Description: spec.description, EntityType: entityTypes[spec.kind],
 					AffectedEntity: en.Name(), IsRecommended: !spec.admin || rec.severity == client.SeverityHigh,
 					Status: "Pending", Sequence: len(gb.Playbooks) + 1, Parameters: map[string]any{}, IsAdminRequired: spec.admin,
 					ModificationDate: new(wireTime(at)),
@@ -112,8 +113,10 @@ func (e *Emulator) proposals(rec *record) []client.Gamebook {
 
 // seedRuns records the history of the dataset: the recommended actions of
 // the first proposal ran before closing every incident closed as a true
-// positive, and before one in three closed incidents of the sources that
-// keep no verdict (chosen by a hash of the id, so the PCG stream is untouched).
+// positive, and before about three in eight closed incidents of the sources
+// that keep no verdict (chosen by a hash of the id, so the PCG stream is
+// untouched); an incident whose first proposal has no recommended action
+// has no run.
 func (e *Emulator) seedRuns() {
 	for _, rec := range e.order {
 		if rec.status != client.StatusClosed {
@@ -121,8 +124,11 @@ func (e *Emulator) seedRuns() {
 		}
 		ran := rec.classification != nil && *rec.classification == client.ClassificationTruePositive ||
 			!rec.ref.Source.RecordsClassification() && hashGUID("ran", rec.ref.IncidentID)[0] < '6'
+		if !ran {
+			continue
+		}
 		props := e.proposals(rec)
-		if !ran || len(props) == 0 {
+		if len(props) == 0 {
 			continue
 		}
 		gb := props[0]
@@ -151,23 +157,6 @@ func (e *Emulator) seedRuns() {
 	}
 }
 
-// workspaceTarget checks the {workspaceId} of a workspace-scoped call and
-// the caller's role on it; on failure it answers and returns false.
-func (e *Emulator) workspaceTarget(w http.ResponseWriter, r *http.Request, c *call) (string, bool) {
-	ws := strings.ToLower(r.PathValue("workspaceId"))
-	if !isGUID(ws) {
-		e.writeProblem(w, c, problem{status: http.StatusNotFound, code: client.CodeNotFound, target: "workspaceId",
-			detail: fmt.Sprintf("Workspace %q not found: workspace ids are GUIDs.", r.PathValue("workspaceId"))})
-		return "", false
-	}
-	if c.cred.role(ws) == "" {
-		e.writeProblem(w, c, problem{status: http.StatusForbidden, code: client.CodeInsufficientWorkspaceRole, target: "workspaceId",
-			detail: fmt.Sprintf("Service account %q has no role on workspace %s.", c.cred.Name, ws)})
-		return "", false
-	}
-	return ws, true
-}
-
 // handleIncidentGamebooks serves GET /workspaces/{ws}/gamebooks/by-incident/{incidentId}:
 // the incident's submitted gamebooks, newest first, then its proposals. An
 // id no incident of the workspace has is 404.
@@ -178,7 +167,6 @@ func (e *Emulator) handleIncidentGamebooks(w http.ResponseWriter, r *http.Reques
 	}
 	id := r.PathValue("incidentId")
 	e.mu.RLock()
-	defer e.mu.RUnlock()
 	var rec *record
 	for _, x := range e.order {
 		if x.ref.WorkspaceID == ws && x.ref.IncidentID == id {
@@ -187,6 +175,7 @@ func (e *Emulator) handleIncidentGamebooks(w http.ResponseWriter, r *http.Reques
 		}
 	}
 	if rec == nil {
+		e.mu.RUnlock()
 		e.writeProblem(w, c, problem{status: http.StatusNotFound, code: client.CodeNotFound, target: "incidentId",
 			detail: fmt.Sprintf("Incident %q not found in workspace %s.", id, ws)})
 		return
@@ -197,7 +186,9 @@ func (e *Emulator) handleIncidentGamebooks(w http.ResponseWriter, r *http.Reques
 			out = append(out, e.runs[i].gb)
 		}
 	}
-	e.writeData(w, c, http.StatusOK, append(out, e.proposals(rec)...))
+	out = append(out, e.proposals(rec)...)
+	e.mu.RUnlock()
+	e.writeData(w, c, http.StatusOK, out)
 }
 
 // historyPageSize is the page size of the gamebook history.
@@ -274,13 +265,14 @@ func (e *Emulator) handleSubmitGamebook(w http.ResponseWriter, r *http.Request, 
 	}
 	now := e.now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	rec, ok := e.lookup(w, c, ref)
 	if !ok {
+		e.mu.Unlock()
 		return
 	}
 	specs, errs := checkSubmission(rec, &req)
 	if len(errs) > 0 {
+		e.mu.Unlock()
 		e.writeProblem(w, c, validationProblem(errs))
 		return
 	}
@@ -304,7 +296,7 @@ func (e *Emulator) handleSubmitGamebook(w http.ResponseWriter, r *http.Request, 
 		en := rec.entities[slices.IndexFunc(rec.entities, func(en client.Entity) bool { return en.ID == p.EntityID })]
 		pb := client.Playbook{
 			ID: fmt.Sprintf("9a3e0000-0000-4000-8001-%08x%04x", n, i), ReferenceID: playbookRef(ref.WorkspaceID, specs[i].name),
-			EntityID: en.ID, Name: specs[i].name, Description: specs[i].description, EntityType: specs[i].entityType,
+			EntityID: en.ID, Name: specs[i].name, Description: specs[i].description, EntityType: entityTypes[specs[i].kind],
 			AffectedEntity: en.Name(), Status: map[bool]string{true: "PendingApproval", false: "Success"}[approval],
 			Sequence: p.Sequence, Parameters: map[string]any{}, IsAdminRequired: specs[i].admin, ModificationDate: new(wireTime(now)),
 		}
@@ -321,6 +313,7 @@ func (e *Emulator) handleSubmitGamebook(w http.ResponseWriter, r *http.Request, 
 	e.runs = append(e.runs, &gamebookRun{ref: ref, gb: gb, at: now})
 	rec.lastActivity = now
 	rec.refresh()
+	e.mu.Unlock()
 	e.faults.applied(c.endpoint)
 	e.writeData(w, c, http.StatusOK, client.SubmitGamebookResult{Success: true, Summary: gb.Summary, GamebookID: gb.ID, Status: status})
 }

@@ -176,10 +176,7 @@ func (e *Emulator) handleUsers(w http.ResponseWriter, r *http.Request, c *call) 
 	e.mu.RLock()
 	users := make([]client.User, len(e.users))
 	for i, u := range e.users {
-		u.RoleAssignments = nonNil(slices.DeleteFunc(slices.Clone(u.RoleAssignments), func(ra client.RoleAssignment) bool {
-			return c.cred.role(ra.WorkspaceID) == ""
-		}))
-		users[i] = u
+		users[i] = e.visibleRoles(c, u)
 	}
 	e.mu.RUnlock()
 	e.writeData(w, c, http.StatusOK, users)

@@ -142,30 +142,15 @@ func (e *Emulator) handleUpdateStatus(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	errs := fieldErrors{}
+	var status *client.Status
 	if req.Status == "" {
 		errs.add("status", "The status is required; allowed: %s.", allowed[client.Status]())
 	} else {
-		checkEnum(errs, "status", "status", req.Status)
+		status = &req.Status
 	}
-	if req.Classification != nil {
-		checkEnum(errs, "classification", "classification", *req.Classification)
-	}
-	if req.ClassificationReason != nil {
-		checkEnum(errs, "classificationReason", "classification reason", *req.ClassificationReason)
-	}
-	if req.Status == client.StatusClosed && ref.Source == client.SourceSentinel {
-		if req.Classification == nil {
-			errs.add("classification", "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.Classification]())
-		}
-		if req.ClassificationReason == nil {
-			errs.add("classificationReason", "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.ClassificationReason]())
-		}
-	}
+	checkStatusChange(errs, func(f string) string { return f }, ref.Source, status, req.Classification, req.ClassificationReason, req.Comment)
 	if req.UpdateTicket && (req.TicketID == nil || strings.TrimSpace(*req.TicketID) == "") {
 		errs.add("ticketId", "Required when updateTicket is true: the id of the linked service ticket.")
-	}
-	if req.Comment != nil {
-		checkText(errs, "comment", *req.Comment)
 	}
 	checkBodySource(errs, req.Source)
 	if len(errs) > 0 {
@@ -183,6 +168,34 @@ func (e *Emulator) handleUpdateStatus(w http.ResponseWriter, r *http.Request, c 
 	e.mu.Unlock()
 	e.faults.applied(c.endpoint)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkStatusChange checks the values of a status change as PUT …/status
+// does (the bulk update too): status, classification and reason when given,
+// the pair Sentinel requires to close, and the comment's length. key names
+// each field's error key.
+func checkStatusChange(errs fieldErrors, key func(string) string, src client.Source, status *client.Status,
+	class *client.Classification, reason *client.ClassificationReason, comment *string) {
+	if status != nil {
+		checkEnum(errs, key("status"), "status", *status)
+	}
+	if class != nil {
+		checkEnum(errs, key("classification"), "classification", *class)
+	}
+	if reason != nil {
+		checkEnum(errs, key("classificationReason"), "classification reason", *reason)
+	}
+	if status != nil && *status == client.StatusClosed && src == client.SourceSentinel {
+		if class == nil {
+			errs.add(key("classification"), "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.Classification]())
+		}
+		if reason == nil {
+			errs.add(key("classificationReason"), "Required by Sentinel when closing an incident; allowed: %s.", allowed[client.ClassificationReason]())
+		}
+	}
+	if comment != nil {
+		checkText(errs, key("comment"), *comment)
+	}
 }
 
 // applyStatusLocked changes an incident's status as the portal does; e.mu must be held.

@@ -74,9 +74,9 @@ func (e *Emulator) handleRelated(w http.ResponseWriter, r *http.Request, c *call
 		return
 	}
 	e.mu.RLock()
-	defer e.mu.RUnlock()
 	rec, ok := e.lookup(w, c, ref)
 	if !ok {
+		e.mu.RUnlock()
 		return
 	}
 	wanted := map[string]map[string]bool{} // kind -> identifiers
@@ -105,6 +105,7 @@ func (e *Emulator) handleRelated(w http.ResponseWriter, r *http.Request, c *call
 			Classification: clonePtr(other.classification),
 		})
 	}
+	e.mu.RUnlock()
 	slices.SortStableFunc(out, func(a, b client.RelatedIncident) int { return strings.Compare(b.CreationTime, a.CreationTime) })
 	if len(out) > maxRelated {
 		out = out[:maxRelated]

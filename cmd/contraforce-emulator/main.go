@@ -58,12 +58,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("contraforce-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8089", "listen address; port 0 picks a free port (loopback only unless --allow-remote)")
-	fs.StringVar(&c.clientID, "client-id", emulator.DemoClientID, "client id of the full-scope credential")
+	fs.StringVar(&c.clientID, "client-id", emulator.DemoClientID, "client id of the demo credential")
 	secret := emulator.DemoClientSecret
 	if v := os.Getenv("CONTRAFORCE_EMULATOR_CLIENT_SECRET"); v != "" {
 		secret = v // a flag shows in ps; the environment does not
 	}
-	fs.StringVar(&c.clientSecret, "client-secret", secret, "client secret of the full-scope credential (env CONTRAFORCE_EMULATOR_CLIENT_SECRET)")
+	fs.StringVar(&c.clientSecret, "client-secret", secret, "client secret of the demo credential (env CONTRAFORCE_EMULATOR_CLIENT_SECRET)")
 	fs.Int64Var(&c.seed, "seed", 1, "dataset seed (the same seed serves the same dataset)")
 	fs.IntVar(&c.pageSize, "page-size", emulator.DefaultPageSize, "incidents per (workspace, source) stream per page of the list call")
 	level := fs.String("log-level", "info", "log level: debug (every request), info, warn or error")
