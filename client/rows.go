@@ -114,8 +114,6 @@ func readList(res *result) (Envelope[listData], error) {
 		env.Meta.RequestID = firstNonEmpty(env.Meta.RequestID, res.header.Get(requestIDHeader))
 		return env, nil
 	}
-	// The decoder's errors may hold bytes of the body: out of the pool first.
-	res.own()
 	return decodeData[listData](opListIncidents, res)
 }
 
