@@ -188,7 +188,8 @@ type IncidentSummary struct {
 }
 
 // inferSource fills a missing source from the display name (an older
-// crawl's row has only the latter). ListIncidents calls it on every row.
+// crawl's row has only the latter). pageRow.decode calls it on every row it
+// decodes.
 func (r *IncidentSummary) inferSource() {
 	if r.Source == "" && r.SourceDisplayName != nil {
 		r.Source = SourceFromDisplayName(*r.SourceDisplayName)
