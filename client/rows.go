@@ -127,11 +127,7 @@ type rowKey struct {
 
 // ident is the row's identity, its source inferred when absent.
 func (k rowKey) ident() rowID {
-	src := k.Source
-	if src == "" && k.SourceDisplayName != nil {
-		src = SourceFromDisplayName(*k.SourceDisplayName)
-	}
-	return rowID{ID: k.ID, WorkspaceID: k.WorkspaceID, Source: src}
+	return rowID{ID: k.ID, WorkspaceID: k.WorkspaceID, Source: inferredSource(k.Source, k.SourceDisplayName)}
 }
 
 // listData is the "data" of a list answer as listRows reads it:
