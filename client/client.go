@@ -109,8 +109,8 @@ type result struct {
 }
 
 // own gives the result a body of its own, a copy of the pooled buffer's,
-// before anything that may keep the body (an error, a fallback decoding) is
-// built from it. The buffer stays the result's until release.
+// before an error, which may keep bytes of the body, is built from it. The
+// buffer stays the result's until release.
 func (r *result) own() {
 	if r.pool != nil && !r.copied {
 		r.body, r.copied = bytes.Clone(r.body), true
