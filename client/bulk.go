@@ -28,11 +28,6 @@ type BulkUpdateItem struct {
 	IncidentSource       Source                `json:"incidentSource"`
 }
 
-// Ref returns the incident the item names.
-func (i BulkUpdateItem) Ref() IncidentRef {
-	return IncidentRef{WorkspaceID: i.Workspace, Source: i.IncidentSource, IncidentID: i.ID}
-}
-
 // BulkUpdateRequest is the body of POST /incidents/across-workspaces/bulk-update.
 type BulkUpdateRequest struct {
 	Items []BulkUpdateItem `json:"items"`

@@ -109,8 +109,8 @@ type result struct {
 }
 
 // own gives the result a body of its own, a copy of the pooled buffer's,
-// before anything that may keep the body (an error, a fallback decoding) is
-// built from it. The buffer stays the result's until release.
+// before an error, which may keep bytes of the body, is built from it. The
+// buffer stays the result's until release.
 func (r *result) own() {
 	if r.pool != nil && !r.copied {
 		r.body, r.copied = bytes.Clone(r.body), true
@@ -294,16 +294,17 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte, n int, de
 		if cl.pooled {
 			res.pool, err = readPooled(resp.Body, maxSuccessBody+1)
 			res.body = res.pool.Bytes()
-			if err != nil || len(res.body) > maxSuccessBody {
-				// Not an answer the caller reads: nothing to pool.
-				res.own()
-				res.release()
-			}
 		} else {
 			res.body, err = readAll(resp.Body, maxSuccessBody+1)
 		}
 		if err == nil && len(res.body) > maxSuccessBody {
 			err = &permanentError{fmt.Errorf("the answer is larger than %d MiB", maxSuccessBody>>20)}
+		}
+		if err != nil && res.pool != nil {
+			// Not an answer anyone reads (judge reads only its status):
+			// the buffer goes back at once, and nothing is copied out.
+			res.body = nil
+			res.release()
 		}
 	} else {
 		// An error body is only read for its first fields, and scrubbed

@@ -13,11 +13,14 @@ import (
 // Answers are decoded with github.com/go-json-experiment/json (the module of
 // encoding/json/v2; with GOEXPERIMENT=jsonv2 or from Go 1.27 it is the
 // standard library's). A list page is the hot path of every session: the
-// API sends a page of 140 rows with their entities to show 25, and
-// encoding/json spent most of a list call validating the page once, then
-// again inside every Entity and Opt it handed raw bytes to. Here the page is
-// read in one streaming pass: Entity, Opt and ListIncidentsData read their
-// members from the decoder (UnmarshalJSONFrom) instead of re-parsing bytes.
+// API sends a page of 140 rows with their entities to show 25. The page is
+// not decoded whole: its rows are located (scanList, or listData when the
+// decoder has to read the page; see rows.go), what identifies a row is read
+// when paging needs it, and only the rows shown are decoded, their entities
+// kept raw until asked for (RowEntities). What is decoded is read from the
+// stream: Entity and Opt read their members from the decoder
+// (UnmarshalJSONFrom) instead of re-parsing bytes handed to them, as they
+// did with encoding/json.
 //
 // The options keep encoding/json's leniency, so that what the client
 // accepted before it still accepts: member names match case-insensitively

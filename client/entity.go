@@ -18,10 +18,12 @@ import (
 // crawl) and {id, kind, displayName, friendlyName, fileName, hostName,
 // accountEntityId, deviceId, …} (older crawl): a flat object whose
 // kind-specific members sit beside the common ones. ID, Type, Kind,
-// DisplayName and FriendlyName hold the members of those names; every other
-// member is in Properties, and encoding writes them back flat. A nested
-// "properties" object (the shape Sentinel itself uses) is merged into
-// Properties, without overriding flat members.
+// DisplayName and FriendlyName hold the string members of those names;
+// every other member is in Properties, and encoding writes them back flat. A
+// named member that is not a string is kept in Properties when decoded, but
+// encoding writes that name from its field only (empty), so such a value does
+// not survive re-encoding. A nested "properties" object (the shape Sentinel
+// itself uses) is merged into Properties, without overriding flat members.
 type Entity struct {
 	ID           string
 	Type         string
@@ -45,7 +47,7 @@ func (e Entity) Name() string {
 
 // MarshalJSON writes the documented members first (id, type, kind and
 // displayName always, null when empty), then friendlyName when set, then the
-// properties in key order.
+// properties in key order, except those named like a field (see Entity).
 func (e Entity) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -99,9 +101,10 @@ func (e *Entity) UnmarshalJSON(b []byte) error {
 
 // UnmarshalJSONFrom reads a flat entity from the stream. An id sent as a
 // number is read as its decimal text; another named member that is not a
-// string is kept in Properties rather than refused; a named member that is
-// null is dropped. Members of a nested "properties" object fill what the
-// flat members leave unset, named members included.
+// string is kept in Properties rather than refused (MarshalJSON does not
+// write it back); a named member that is null is dropped. Members of a
+// nested "properties" object fill what the flat members leave unset, named
+// members included.
 func (e *Entity) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*e = Entity{}
 	switch dec.PeekKind() {

@@ -161,12 +161,7 @@ func (c *Client) GamebookHistory(ctx context.Context, workspaceID, pageToken str
 // when the API certainly did not process it, and a failure after it was
 // sent, or a 2xx whose answer cannot be read, matches ErrOutcomeUnknown.
 func (c *Client) SubmitGamebook(ctx context.Context, ref IncidentRef, req SubmitGamebookRequest) (*SubmitGamebookResult, Meta, error) {
-	if err := c.checkWorkspace(opSubmitGamebook, ref.WorkspaceID); err != nil {
-		return nil, Meta{}, err
-	}
-	u, err := c.buildURL(opSubmitGamebook, nil,
-		lit("workspaces"), pathParam{"workspaceId", ref.WorkspaceID}, lit("agent"), lit("tools"), lit("incidents"),
-		pathParam{"source", string(ref.Source)}, pathParam{"incidentId", ref.IncidentID}, lit("gamebooks"))
+	u, err := c.agentIncidentURL(opSubmitGamebook, ref, nil, "gamebooks")
 	if err != nil {
 		return nil, Meta{}, err
 	}

@@ -267,11 +267,7 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.do(ctx, call{op: opListUsers, method: http.MethodGet, url: u, kind: readCall})
-	if err != nil {
-		return nil, err
-	}
-	env, err := decodeData[[]User](opListUsers, res)
+	env, err := getData[[]User](ctx, c, opListUsers, u)
 	if err != nil {
 		return nil, err
 	}
@@ -351,6 +347,11 @@ func getJSON[T any](ctx context.Context, c *Client, op string, ref IncidentRef, 
 	if err != nil {
 		return Envelope[T]{}, err
 	}
+	return getData[T](ctx, c, op, u)
+}
+
+// getData GETs u and decodes its envelope.
+func getData[T any](ctx context.Context, c *Client, op string, u *url.URL) (Envelope[T], error) {
 	// Read into a pooled buffer: the answer is decoded (copied) and dropped here.
 	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall, pooled: true})
 	if err != nil {

@@ -188,11 +188,19 @@ type IncidentSummary struct {
 }
 
 // inferSource fills a missing source from the display name (an older
-// crawl's row has only the latter). ListIncidents calls it on every row.
+// crawl's row has only the latter). pageRow.decode calls it on every row it
+// decodes.
 func (r *IncidentSummary) inferSource() {
-	if r.Source == "" && r.SourceDisplayName != nil {
-		r.Source = SourceFromDisplayName(*r.SourceDisplayName)
+	r.Source = inferredSource(r.Source, r.SourceDisplayName)
+}
+
+// inferredSource is src or, when it is empty, the source displayName names
+// (an older crawl's row has only sourceDisplayName).
+func inferredSource(src Source, displayName *string) Source {
+	if src == "" && displayName != nil {
+		return SourceFromDisplayName(*displayName)
 	}
+	return src
 }
 
 // Assignee returns the row's assignee and whether the row says: "user" or

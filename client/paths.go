@@ -94,6 +94,18 @@ func (c *Client) incidentURL(op string, ref IncidentRef, query url.Values, tail 
 	return c.buildURL(op, query, segs...)
 }
 
+// agentIncidentURL builds
+// …/workspaces/{workspaceId}/agent/tools/incidents/{source}/{incidentId}/{tail},
+// the path of the agent tools' endpoints on one incident.
+func (c *Client) agentIncidentURL(op string, ref IncidentRef, query url.Values, tail string) (*url.URL, error) {
+	if err := c.checkWorkspace(op, ref.WorkspaceID); err != nil {
+		return nil, err
+	}
+	return c.buildURL(op, query,
+		lit("workspaces"), pathParam{"workspaceId", ref.WorkspaceID}, lit("agent"), lit("tools"), lit("incidents"),
+		pathParam{"source", string(ref.Source)}, pathParam{"incidentId", ref.IncidentID}, lit(tail))
+}
+
 // checkWorkspace enforces Config.Workspaces before any request is sent.
 func (c *Client) checkWorkspace(op, workspaceID string) error {
 	if c.workspaceAllowed(workspaceID) {

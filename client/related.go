@@ -49,9 +49,6 @@ type relatedData struct {
 // is the path's workspace's; with a workspace allowlist, rows of other
 // workspaces are dropped.
 func (c *Client) RelatedIncidents(ctx context.Context, ref IncidentRef, q RelatedQuery) ([]RelatedIncident, error) {
-	if err := c.checkWorkspace(opRelatedIncidents, ref.WorkspaceID); err != nil {
-		return nil, err
-	}
 	v := url.Values{}
 	if q.EntityKind != "" {
 		v.Set("EntityKind", q.EntityKind)
@@ -70,9 +67,7 @@ func (c *Client) RelatedIncidents(ctx context.Context, ref IncidentRef, q Relate
 	if q.End != nil {
 		v.Set("EndDate", q.End.UTC().Format(time.RFC3339))
 	}
-	u, err := c.buildURL(opRelatedIncidents, v,
-		lit("workspaces"), pathParam{"workspaceId", ref.WorkspaceID}, lit("agent"), lit("tools"), lit("incidents"),
-		pathParam{"source", string(ref.Source)}, pathParam{"incidentId", ref.IncidentID}, lit("related-by-entity"))
+	u, err := c.agentIncidentURL(opRelatedIncidents, ref, v, "related-by-entity")
 	if err != nil {
 		return nil, err
 	}

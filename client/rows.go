@@ -114,8 +114,6 @@ func readList(res *result) (Envelope[listData], error) {
 		env.Meta.RequestID = firstNonEmpty(env.Meta.RequestID, res.header.Get(requestIDHeader))
 		return env, nil
 	}
-	// The decoder's errors may hold bytes of the body: out of the pool first.
-	res.own()
 	return decodeData[listData](opListIncidents, res)
 }
 
@@ -129,11 +127,7 @@ type rowKey struct {
 
 // ident is the row's identity, its source inferred when absent.
 func (k rowKey) ident() rowID {
-	src := k.Source
-	if src == "" && k.SourceDisplayName != nil {
-		src = SourceFromDisplayName(*k.SourceDisplayName)
-	}
-	return rowID{ID: k.ID, WorkspaceID: k.WorkspaceID, Source: src}
+	return rowID{ID: k.ID, WorkspaceID: k.WorkspaceID, Source: inferredSource(k.Source, k.SourceDisplayName)}
 }
 
 // listData is the "data" of a list answer as listRows reads it:

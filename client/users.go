@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -121,14 +120,4 @@ func (c *Client) keepAllowedRoles(u *User) {
 		}
 	}
 	u.RoleAssignments = kept
-}
-
-// getData GETs u and decodes its envelope.
-func getData[T any](ctx context.Context, c *Client, op string, u *url.URL) (Envelope[T], error) {
-	res, err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, kind: readCall, pooled: true})
-	if err != nil {
-		return Envelope[T]{}, err
-	}
-	defer res.release()
-	return decodeData[T](op, res)
 }
