@@ -9,12 +9,13 @@
 //	/sse, /message  the older SSE transport (GET opens the stream, POST sends a message)
 //	/healthz        liveness: the process serves HTTP
 //	/readyz         readiness: the ContraForce API answers, and the server is not draining
+//	/.well-known/oauth-protected-resource  RFC 9728 metadata (with OAuth on; also
+//	                at the resource's own path below it when the resource has one)
 //
 // and on a separate metrics listener (Options.MetricsListener, --metrics-addr),
 // never the MCP one, so that an ingress publishing "/" cannot publish it:
 //
 //	/metrics        Prometheus text exposition (hand-written: no metrics dependency)
-//	/.well-known/oauth-protected-resource  RFC 9728 metadata (with OAuth on)
 //
 // Decisions, where the brief or the MCP specification leave room:
 //
@@ -128,12 +129,13 @@
 //     tool call). The server has no WriteTimeout: every route gets a write
 //     deadline through http.ResponseController, and streams (GET /sse, GET
 //     /mcp) clear both deadlines.
-//   - Host and Origin, on every route, against DNS rebinding: the Host must be
+//   - Host and Origin, against DNS rebinding: on every route the Host must be
 //     an allowed name (default: the listen host, localhost, 127.0.0.1, ::1)
 //     or an IP literal (a rebinding attack needs a name the attacker controls;
-//     kubelet probes send the pod IP), else 421. A request with an Origin must
-//     come from an allowed origin, else 403; requests without one (non-browser
-//     clients) pass. mcp-go's own loopback-only check is off (it would refuse
+//     kubelet probes send the pod IP), else 421. On every route but the
+//     OAuth metadata (public, read cross-origin by browser-based clients) a
+//     request with an Origin must come from an allowed origin, else 403;
+//     requests without one (non-browser clients) pass. mcp-go's own loopback-only check is off (it would refuse
 //     the allowed names behind a proxy). CORS headers are sent only for
 //     CORSOrigins; mcp-go's "Access-Control-Allow-Origin: *" on /sse is
 //     removed.
