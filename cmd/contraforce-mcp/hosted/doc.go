@@ -170,6 +170,8 @@
 //     contraforce_mcp_api_requests_total{endpoint,method,code},
 //     contraforce_mcp_api_request_duration_seconds{endpoint} (observed by the
 //     RoundTripper of NewAPIHTTPClient), contraforce_mcp_active_sessions{transport},
-//     contraforce_mcp_tool_calls_in_flight and contraforce_mcp_build_info.
+//     contraforce_mcp_tool_calls_in_flight, contraforce_mcp_build_info, and
+//     with Redis (--redis) contraforce_mcp_redis_up, contraforce_mcp_redis_failures_total{op}
+//     and contraforce_mcp_redis_changes_total{direction}.
 //     Every label value comes from a bounded set, never from caller input.
 package hosted
