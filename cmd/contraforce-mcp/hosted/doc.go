@@ -49,11 +49,13 @@
 //     token's scopes do not cover but the tenant's do is answered 403
 //     insufficient_scope naming the scopes held and needed (clients that
 //     replace their scope with the challenge's keep what they had); tools
-//     the tenant may not use at all are simply not offered. Every 401 and
-//     these 403s carry resource_metadata (RFC 9728); a 401 also names the
-//     incident scopes (the gamebook scopes are asked for only on step-up,
-//     so that an identity provider that does not define them still signs
-//     users in); the metadata lists every scope the server knows.
+//     the tenant may not use at all are simply not offered. Every 401 for a
+//     missing or invalid token, and these 403s, carry resource_metadata
+//     (RFC 9728; the pass-through credential's 401 carries the realm only);
+//     such a 401 also names the incident scopes (the gamebook scopes are
+//     asked for only on step-up, so that an identity provider that does not
+//     define them still signs users in); the metadata lists every scope the
+//     server knows.
 //   - Tenants. A token maps to a tenant: its ContraForce credential (its own
 //     API client), scopes, workspace allowlist, agent name, read-only
 //     switch and response-actions switch (run_gamebook). The API base URL
