@@ -272,7 +272,7 @@ func readMessage(body []byte) (envelope, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return envelope{}, badMessage(codeParseError, "the body is not valid JSON: %v", err)
 	}
-	env := envelope{object: true}
+	var env envelope
 	if string(m.JSONRPC) != `"2.0"` {
 		return env, badMessage(codeInvalidRequest, `"jsonrpc" must be "2.0"`)
 	}
