@@ -54,7 +54,7 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rec := recorderFrom(req.Context()); rec != nil && req.Method != http.MethodGet {
 		// Only the status: the answer's text (request id, error code) is
 		// the client's to read, after it has scrubbed the credential.
-		call := apiCall{endpoint: endpoint, method: req.Method}
+		call := apiCall{endpoint: endpoint}
 		if err == nil {
 			call.status = resp.StatusCode
 		}
@@ -108,19 +108,21 @@ func apiEndpoint(method, path string) string {
 
 // apiCall is one API write attempt seen during a tool call.
 type apiCall struct {
-	endpoint, method string
-	status           int // 0 when no answer came
+	endpoint string
+	status   int // 0 when no answer came
 }
 
-// recorder collects the API writes of one tool call.
+// recorder keeps the last API write of one tool call (the audit reads its
+// status).
 type recorder struct {
 	mu    sync.Mutex
-	calls []apiCall
+	call  apiCall
+	wrote bool
 }
 
 func (r *recorder) add(c apiCall) {
 	r.mu.Lock()
-	r.calls = append(r.calls, c)
+	r.call, r.wrote = c, true
 	r.mu.Unlock()
 }
 
@@ -128,10 +130,7 @@ func (r *recorder) add(c apiCall) {
 func (r *recorder) last() (apiCall, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.calls) == 0 {
-		return apiCall{}, false
-	}
-	return r.calls[len(r.calls)-1], true
+	return r.call, r.wrote
 }
 
 func withRecorder(ctx context.Context, r *recorder) context.Context {

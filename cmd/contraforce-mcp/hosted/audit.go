@@ -195,7 +195,7 @@ func (a *Auditor) base(ctx context.Context, req mcp.CallToolRequest, t time.Time
 	r.SessionID, r.Client = callerOf(ctx, req)
 	args := req.GetArguments()
 	r.Incident, r.Change, r.DryRun = describeArgs(args)
-	r.Incidents = batchOf(args, nil)
+	r.Incidents = batchOf(args)
 	return r
 }
 
@@ -221,17 +221,25 @@ func (a *Auditor) finish(r AuditRecord, res *mcp.CallToolResult, err error, repo
 		outcome = tools.OutcomeOK
 	}
 	r.Outcome = string(outcome)
+	batch := r.Incidents != nil && (outcome == tools.OutcomeOK || outcome == tools.OutcomeDryRun)
+	var sc []byte // the structured result as JSON, marshaled once
+	if outcome == tools.OutcomeOK || batch {
+		sc = structuredJSON(res)
+	}
 	if outcome == tools.OutcomeOK {
-		r.APIRequestID = auditText(structuredRequestID(res), 100)
-		if id := structuredString(res, "runId"); id != "" && r.Change != nil {
+		var v map[string]any
+		_ = json.Unmarshal(sc, &v)
+		id, _ := v["requestId"].(string)
+		r.APIRequestID = auditText(id, 100)
+		if id, _ := v["runId"].(string); id != "" && r.Change != nil {
 			change := *r.Change // base's copy is shared with the started record
 			change.GamebookRunID = auditText(id, 200)
 			r.Change = &change
 		}
 	}
 	// A batch's rows as the tool settled them (or planned them, dry run).
-	if r.Incidents != nil && (outcome == tools.OutcomeOK || outcome == tools.OutcomeDryRun) {
-		if rows := batchOf(nil, res); rows != nil {
+	if batch && res != nil && !res.IsError {
+		if rows := resultBatch(sc); rows != nil {
 			r.Incidents = rows
 		}
 	}
@@ -332,56 +340,57 @@ func describeArgs(args map[string]any) (*AuditIncident, *AuditChange, bool) {
 	return inc, &c, dry
 }
 
-// structuredRequestID reads requestId from a tool's structured result.
-func structuredRequestID(res *mcp.CallToolResult) string { return structuredString(res, "requestId") }
-
-// structuredString reads a string member of a tool's structured result.
-func structuredString(res *mcp.CallToolResult, key string) string {
+// structuredJSON is a tool's structured result as JSON, or nil when it has
+// none (or it does not marshal).
+func structuredJSON(res *mcp.CallToolResult) []byte {
 	if res == nil || res.StructuredContent == nil {
-		return ""
+		return nil
 	}
 	raw, err := json.Marshal(res.StructuredContent)
 	if err != nil {
-		return ""
+		return nil
 	}
-	var v map[string]any
-	_ = json.Unmarshal(raw, &v)
-	s, _ := v[key].(string)
-	return s
+	return raw
 }
 
 // maxAuditBatch bounds the incidents one record lists.
 const maxAuditBatch = 100
 
-// batchOf lists a batch's incidents: from the structured result, which
-// says what came of each, else from the arguments ("incidents").
-func batchOf(args map[string]any, res *mcp.CallToolResult) []AuditIncident {
+// batchOf lists a batch's incidents from the arguments ("incidents").
+func batchOf(args map[string]any) []AuditIncident {
 	list, _ := args["incidents"].([]any)
-	if res != nil && !res.IsError && res.StructuredContent != nil {
-		if raw, err := json.Marshal(res.StructuredContent); err == nil {
-			var v struct {
-				Incidents []AuditIncident `json:"incidents"`
-			}
-			if json.Unmarshal(raw, &v) == nil && len(v.Incidents) > 0 {
-				list = nil
-				for _, inc := range v.Incidents {
-					list = append(list, map[string]any{"workspaceId": inc.WorkspaceID, "source": inc.Source,
-						"incidentId": inc.IncidentID, "result": inc.Result, "reason": inc.Reason})
-				}
-			}
-		}
-	}
 	if len(list) == 0 {
 		return nil
 	}
-	var out []AuditIncident
+	rows := make([]AuditIncident, 0, min(len(list), maxAuditBatch))
 	for _, item := range list[:min(len(list), maxAuditBatch)] {
 		m, _ := item.(map[string]any)
-		str := func(k string, n int) string { s, _ := m[k].(string); return auditText(s, n) }
-		out = append(out, AuditIncident{WorkspaceID: str("workspaceId", 200), Source: str("source", 50),
-			IncidentID: str("incidentId", 200), Result: str("result", 20), Reason: str("reason", 300)})
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		rows = append(rows, AuditIncident{WorkspaceID: str("workspaceId"), Source: str("source"),
+			IncidentID: str("incidentId"), Result: str("result"), Reason: str("reason")})
 	}
-	return out
+	return cleanBatch(rows)
+}
+
+// resultBatch lists a batch's incidents from the structured result (sc, as
+// JSON), which says what came of each; nil when it lists none.
+func resultBatch(sc []byte) []AuditIncident {
+	var v struct {
+		Incidents []AuditIncident `json:"incidents"`
+	}
+	if sc == nil || json.Unmarshal(sc, &v) != nil || len(v.Incidents) == 0 {
+		return nil
+	}
+	return cleanBatch(v.Incidents[:min(len(v.Incidents), maxAuditBatch)])
+}
+
+// cleanBatch cleans a batch's rows for the record, in place.
+func cleanBatch(rows []AuditIncident) []AuditIncident {
+	for i, inc := range rows {
+		rows[i] = AuditIncident{WorkspaceID: auditText(inc.WorkspaceID, 200), Source: auditText(inc.Source, 50),
+			IncidentID: auditText(inc.IncidentID, 200), Result: auditText(inc.Result, 20), Reason: auditText(inc.Reason, 300)}
+	}
+	return rows
 }
 
 // resultText joins a result's text contents.

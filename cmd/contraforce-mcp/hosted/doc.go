@@ -9,12 +9,13 @@
 //	/sse, /message  the older SSE transport (GET opens the stream, POST sends a message)
 //	/healthz        liveness: the process serves HTTP
 //	/readyz         readiness: the ContraForce API answers, and the server is not draining
+//	/.well-known/oauth-protected-resource  RFC 9728 metadata (with OAuth on; also
+//	                at the resource's own path below it when the resource has one)
 //
 // and on a separate metrics listener (Options.MetricsListener, --metrics-addr),
 // never the MCP one, so that an ingress publishing "/" cannot publish it:
 //
 //	/metrics        Prometheus text exposition (hand-written: no metrics dependency)
-//	/.well-known/oauth-protected-resource  RFC 9728 metadata (with OAuth on)
 //
 // Decisions, where the brief or the MCP specification leave room:
 //
@@ -48,11 +49,13 @@
 //     token's scopes do not cover but the tenant's do is answered 403
 //     insufficient_scope naming the scopes held and needed (clients that
 //     replace their scope with the challenge's keep what they had); tools
-//     the tenant may not use at all are simply not offered. Every 401 and
-//     these 403s carry resource_metadata (RFC 9728); a 401 also names the
-//     incident scopes (the gamebook scopes are asked for only on step-up,
-//     so that an identity provider that does not define them still signs
-//     users in); the metadata lists every scope the server knows.
+//     the tenant may not use at all are simply not offered. Every 401 for a
+//     missing or invalid token, and these 403s, carry resource_metadata
+//     (RFC 9728; the pass-through credential's 401 carries the realm only);
+//     such a 401 also names the incident scopes (the gamebook scopes are
+//     asked for only on step-up, so that an identity provider that does not
+//     define them still signs users in); the metadata lists every scope the
+//     server knows.
 //   - Tenants. A token maps to a tenant: its ContraForce credential (its own
 //     API client), scopes, workspace allowlist, agent name, read-only
 //     switch and response-actions switch (run_gamebook). The API base URL
@@ -128,12 +131,13 @@
 //     tool call). The server has no WriteTimeout: every route gets a write
 //     deadline through http.ResponseController, and streams (GET /sse, GET
 //     /mcp) clear both deadlines.
-//   - Host and Origin, on every route, against DNS rebinding: the Host must be
+//   - Host and Origin, against DNS rebinding: on every route the Host must be
 //     an allowed name (default: the listen host, localhost, 127.0.0.1, ::1)
 //     or an IP literal (a rebinding attack needs a name the attacker controls;
-//     kubelet probes send the pod IP), else 421. A request with an Origin must
-//     come from an allowed origin, else 403; requests without one (non-browser
-//     clients) pass. mcp-go's own loopback-only check is off (it would refuse
+//     kubelet probes send the pod IP), else 421. On every route but the
+//     OAuth metadata (public, read cross-origin by browser-based clients) a
+//     request with an Origin must come from an allowed origin, else 403;
+//     requests without one (non-browser clients) pass. mcp-go's own loopback-only check is off (it would refuse
 //     the allowed names behind a proxy). CORS headers are sent only for
 //     CORSOrigins; mcp-go's "Access-Control-Allow-Origin: *" on /sse is
 //     removed.
@@ -168,6 +172,8 @@
 //     contraforce_mcp_api_requests_total{endpoint,method,code},
 //     contraforce_mcp_api_request_duration_seconds{endpoint} (observed by the
 //     RoundTripper of NewAPIHTTPClient), contraforce_mcp_active_sessions{transport},
-//     contraforce_mcp_tool_calls_in_flight and contraforce_mcp_build_info.
+//     contraforce_mcp_tool_calls_in_flight, contraforce_mcp_build_info, and
+//     with Redis (--redis) contraforce_mcp_redis_up, contraforce_mcp_redis_failures_total{op}
+//     and contraforce_mcp_redis_changes_total{direction}.
 //     Every label value comes from a bounded set, never from caller input.
 package hosted

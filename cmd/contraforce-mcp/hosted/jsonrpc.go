@@ -15,8 +15,6 @@ import (
 // sees it (readMessage reads it): its method, its id, whether it is a
 // client's response, and the protocol version it declares.
 type envelope struct {
-	// object reports whether the body was read as one message.
-	object bool
 	Method string
 	// ID is the request id, raw; empty for a notification or no message.
 	ID json.RawMessage

@@ -48,12 +48,22 @@ func badMessage(code int, format string, args ...any) error {
 	return &messageError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// members are the names a reader of each level looks up. A key spelt
-// differently but equal under encoding/json's case folding ("Method",
-// "paramſ") is matched by a struct and missed by a map: two readings.
-var members = map[level][]string{
-	levelMessage: {"jsonrpc", "id", "method", "params", "result", "error"},
-	levelParams:  {"_meta", "name", "arguments", "protocolVersion", "capabilities", "clientInfo", "uri"},
+// members are the names a reader of each level looks up, by their folded
+// form. A key spelt differently but equal under encoding/json's case
+// folding ("Method", "paramſ") is matched by a struct and missed by a map:
+// two readings.
+var members = map[level]map[string]string{
+	levelMessage: foldTable("jsonrpc", "id", "method", "params", "result", "error"),
+	levelParams:  foldTable("_meta", "name", "arguments", "protocolVersion", "capabilities", "clientInfo", "uri"),
+}
+
+// foldTable maps each name's folded form to its spelling.
+func foldTable(names ...string) map[string]string {
+	t := make(map[string]string, len(names))
+	for _, n := range names {
+		t[fold(n)] = n
+	}
+	return t
 }
 
 // level is where an object sits in a message.
@@ -119,10 +129,11 @@ func checkJSON(body []byte) error {
 		}
 		if kind == '"' && top != nil && top.object && top.key {
 			key := tok.String()
-			if err := checkKey(top.keys, top.level, key); err != nil {
+			f := fold(key)
+			if err := checkKey(top.keys, top.level, key, f); err != nil {
 				return err
 			}
-			top.keys[fold(key)] = struct{}{}
+			top.keys[f] = struct{}{}
 			top.last, top.key = key, false
 			continue
 		}
@@ -154,16 +165,13 @@ func checkJSON(body []byte) error {
 }
 
 // checkKey refuses a key that repeats one of its object (under folding), or
-// a case variant of a member of its level.
-func checkKey(keys map[string]struct{}, lv level, key string) error {
-	f := fold(key)
+// a case variant of a member of its level. f is fold(key).
+func checkKey(keys map[string]struct{}, lv level, key, f string) error {
 	if _, dup := keys[f]; dup {
 		return badMessage(codeInvalidRequest, "the key %s appears twice in one object (or in two spellings that differ only in case); send each key once", quoteKey(key))
 	}
-	for _, m := range members[lv] {
-		if key != m && f == fold(m) {
-			return badMessage(codeInvalidRequest, "the key %s must be spelt %q", quoteKey(key), m)
-		}
+	if m, ok := members[lv][f]; ok && key != m {
+		return badMessage(codeInvalidRequest, "the key %s must be spelt %q", quoteKey(key), m)
 	}
 	return nil
 }
@@ -264,7 +272,7 @@ func readMessage(body []byte) (envelope, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return envelope{}, badMessage(codeParseError, "the body is not valid JSON: %v", err)
 	}
-	env := envelope{object: true}
+	var env envelope
 	if string(m.JSONRPC) != `"2.0"` {
 		return env, badMessage(codeInvalidRequest, `"jsonrpc" must be "2.0"`)
 	}

@@ -324,12 +324,13 @@ func checkTenants(cfgs []TenantConfig, passthrough bool) error {
 	return errors.Join(errs...)
 }
 
-// clip shortens s for a message.
+// clip shortens s for a message, on a rune boundary (a rune cut in two
+// would reach the reader as U+FFFD).
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return truncateUTF8(s, n) + "…"
 }
 
 // sortedTenants returns the tenants ordered by name.

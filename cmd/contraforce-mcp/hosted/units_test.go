@@ -308,7 +308,7 @@ func TestRegistryLimitsAndLifecycle(t *testing.T) {
 
 func TestWriteErrorShapes(t *testing.T) {
 	rec := httptest.NewRecorder()
-	writeError(rec, envelope{object: true, Method: "tools/call", ID: json.RawMessage(`7`)}, 429, reasonRateLimited, "slow down <now>", 1500*time.Millisecond)
+	writeError(rec, envelope{Method: "tools/call", ID: json.RawMessage(`7`)}, 429, reasonRateLimited, "slow down <now>", 1500*time.Millisecond)
 	var rpc struct {
 		ID    int `json:"id"`
 		Error struct {
