@@ -281,7 +281,7 @@ func resolveUser(ctx context.Context, api *client.Client, id, email string) (*cl
 
 // readBefore reads each incident's state, bulkReads at a time.
 func readBefore(ctx context.Context, api *client.Client, items []*bulkItem) {
-	forEach(len(items), func(i int) {
+	forEach(len(items), bulkReads, func(i int) {
 		it := items[i]
 		_, st, err := api.GetIncidentState(ctx, it.ref, false)
 		if err != nil {
@@ -292,10 +292,10 @@ func readBefore(ctx context.Context, api *client.Client, items []*bulkItem) {
 	})
 }
 
-// forEach runs fn(0…n-1), bulkReads at a time.
-func forEach(n int, fn func(i int)) {
+// forEach runs fn(0…n-1), limit at a time, and returns when all are done.
+func forEach(n, limit int, fn func(i int)) {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, bulkReads)
+	sem := make(chan struct{}, limit)
 	for i := range n {
 		wg.Add(1)
 		go func() {
@@ -411,7 +411,7 @@ func settle(ctx context.Context, d Deps, api *client.Client, items []*bulkItem, 
 			d.changed(ctx, it.ref)
 		}
 	}
-	forEach(len(items), func(i int) {
+	forEach(len(items), bulkReads, func(i int) {
 		row := &out.Incidents[i]
 		if row.Result != resultAccepted {
 			return

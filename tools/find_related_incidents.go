@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
@@ -243,20 +242,11 @@ func firstOf(a, b string) string {
 
 // search runs the lookups, four at a time.
 func search(ctx context.Context, api *client.Client, ref client.IncidentRef, q client.RelatedQuery, ls []*lookup) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for _, l := range ls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			lq := q
-			lq.EntityKind, lq.EntityFilter = l.kind, l.key
-			l.rows, l.err = api.RelatedIncidents(ctx, ref, lq)
-		}()
-	}
-	wg.Wait()
+	forEach(len(ls), 4, func(i int) {
+		l, lq := ls[i], q
+		lq.EntityKind, lq.EntityFilter = l.kind, l.key
+		l.rows, l.err = api.RelatedIncidents(ctx, ref, lq)
+	})
 }
 
 // aggregate turns the lookups' rows into the output: per entity its
