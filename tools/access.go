@@ -75,8 +75,7 @@ func accessOf(sess *Session, ra client.RoleAssignment) access {
 	default:
 		a.Write = true
 	}
-	a.Respond = sess.ResponseActions && !sess.ReadOnly && slices.Contains(sess.Scopes, client.ScopeGamebooksRun) &&
-		ra.Role.CanRunGamebooks()
+	a.Respond = runnable(sess) && ra.Role.CanRunGamebooks()
 	return a
 }
 
