@@ -308,20 +308,6 @@ func forEach(n, limit int, fn func(i int)) {
 	wg.Wait()
 }
 
-// readOnlyWorkspaces are the workspaces (lower-cased) where the service
-// account's role is read-only; none when the roles cannot be read.
-func readOnlyWorkspaces(ctx context.Context, sess *Session) map[string]client.WorkspaceRole {
-	out := map[string]client.WorkspaceRole{}
-	if id, err := whoAmI(ctx, sess); err == nil {
-		for _, a := range id.Workspaces {
-			if !a.Role.CanWrite() {
-				out[a.ID] = a.Role
-			}
-		}
-	}
-	return out
-}
-
 // problem says why the incident cannot take the change ("" when it can),
 // by the rules of update_status.
 func (it *bulkItem) problem(in BulkUpdateInput, readOnly map[string]client.WorkspaceRole) string {
