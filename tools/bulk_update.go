@@ -200,12 +200,8 @@ func bulkUpdate(ctx context.Context, d Deps, in BulkUpdateInput) (BulkUpdateOutp
 	if in.DryRun {
 		return out, nil
 	}
-	policy := d.ConfirmClose
-	if policy == "" {
-		policy = ConfirmAuto
-	}
 	look := fmt.Sprintf("call get_incident on each of the batch's %d incidents to see its state", len(items))
-	ok, err := askHuman(ctx, d, policy, question{text: bulkQuestion(in, out), change: bulkChange(items), look: look}, "Nothing updated",
+	ok, err := askHuman(ctx, d, d.ConfirmClose, question{text: bulkQuestion(in, out), change: bulkChange(items), look: look}, "Nothing updated",
 		"The user can make the change in the ContraForce portal, or the agent can change the incidents one by one.")
 	if err != nil {
 		return out, err

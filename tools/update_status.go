@@ -134,9 +134,6 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	var ok consent // the user's confirmation, used once
 	if in.Status == client.StatusClosed {
 		policy := d.ConfirmClose
-		if policy == "" {
-			policy = ConfirmAuto
-		}
 		// whoami's check (issue 12): nobody is asked to confirm a closure
 		// that the service account's role would make ContraForce refuse.
 		if policy != ConfirmNever {
