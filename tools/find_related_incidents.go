@@ -129,7 +129,6 @@ func FindRelatedIncidents(d Deps) Tool {
 // lookup is one entity to look for.
 type lookup struct {
 	kind, key string // kind as the incident shows it; main identifier
-	label     string // "Account adele@contoso.com"
 	rows      []client.RelatedIncident
 	err       error
 }
