@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -253,7 +254,7 @@ func resolveUser(ctx context.Context, api *client.Client, id, email string) (*cl
 	if err != nil {
 		return nil, nil, fmt.Errorf("nothing was updated: the users could not be read to find the assignee: %w", err)
 	}
-	named := resources.Clean(firstOf(email, id), 320)
+	named := resources.Clean(cmp.Or(email, id), 320)
 	for _, u := range users {
 		if id != "" && u.ID != id || id == "" && !strings.EqualFold(u.Email, email) {
 			continue

@@ -186,7 +186,7 @@ func entityLookups(detail *client.IncidentDetail, only EntityKind) ([]*lookup, [
 	}
 	seen := map[string]bool{}
 	for _, en := range detail.InvestigationDetails.Entities {
-		k := kindOf(firstOf(en.Kind, en.Type))
+		k := kindOf(cmp.Or(en.Kind, en.Type))
 		if k == "" || only != "" && k != only {
 			continue
 		}
@@ -199,7 +199,7 @@ func entityLookups(detail *client.IncidentDetail, only EntityKind) ([]*lookup, [
 			notes = append(notes, fmt.Sprintf("only the first %d entities were looked for; name one with entityKind and entity", maxRelatedEntities))
 			break
 		}
-		ls = append(ls, &lookup{kind: firstOf(en.Kind, string(k)), key: key})
+		ls = append(ls, &lookup{kind: cmp.Or(en.Kind, string(k)), key: key})
 	}
 	return ls, notes
 }
@@ -217,7 +217,7 @@ func mainIdentifier(en client.Entity) string {
 		return ""
 	}
 	var v string
-	switch kindOf(firstOf(en.Kind, en.Type)) {
+	switch kindOf(cmp.Or(en.Kind, en.Type)) {
 	case KindAccount:
 		v = prop("upn", "userPrincipalName", "email")
 	case KindHost:
@@ -229,14 +229,7 @@ func mainIdentifier(en client.Entity) string {
 	case KindURL:
 		v = prop("url")
 	}
-	return firstOf(v, strings.TrimSpace(en.Name()))
-}
-
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return cmp.Or(v, strings.TrimSpace(en.Name()))
 }
 
 // search runs the lookups, four at a time.
