@@ -426,14 +426,6 @@ func renderBulk(o BulkUpdateOutput) string {
 			fmt.Fprintf(&b, " (%s)", r.Reason)
 		}
 	}
-	if o.Comment != "" {
-		fmt.Fprintf(&b, "\ncomment: %s", oneLine(o.Comment, 300))
-	}
-	for _, note := range o.Notes {
-		fmt.Fprintf(&b, "\nnote: %s", note)
-	}
-	if o.RequestID != "" {
-		fmt.Fprintf(&b, "\nrequest id: %s", o.RequestID)
-	}
+	writeTail(&b, o.Comment, o.Notes, o.RequestID)
 	return b.String()
 }
