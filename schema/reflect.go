@@ -27,7 +27,7 @@ func build(t reflect.Type, output bool) (*node, error) {
 	if err := checkType(t, t, map[reflect.Type]bool{}); err != nil {
 		return nil, fmt.Errorf("schema: %s: %w", t.Name(), err)
 	}
-	raw, err := invopopJSON(t, output)
+	raw, err := invopopJSON(t)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %s: %w", t.Name(), err)
 	}
@@ -44,13 +44,13 @@ func build(t reflect.Type, output bool) (*node, error) {
 }
 
 // invopopJSON runs the reflector configured for inline, compact schemas.
-func invopopJSON(t reflect.Type, output bool) (raw []byte, err error) {
+func invopopJSON(t reflect.Type) (raw []byte, err error) {
 	var mapErr error
 	r := &jsonschema.Reflector{
 		Anonymous:                  true, // no $id
 		DoNotReference:             true, // inline: no $ref, no $defs
 		ExpandedStruct:             true,
-		RequiredFromJSONSchemaTags: !output, // input: `jsonschema:"required"`; output: non-omitempty
+		RequiredFromJSONSchemaTags: true, // `jsonschema:"required"`; open drops an output's
 		LookupComment:              descTag,
 		Mapper: func(t reflect.Type) *jsonschema.Schema {
 			vals, ok, err := enumValues(t)

@@ -11,9 +11,8 @@ import (
 // tools/list and the validator Decode runs. A Schema is immutable and safe
 // for concurrent use.
 type Schema struct {
-	root   *node
-	json   []byte
-	output bool
+	root *node
+	json []byte
 }
 
 // cacheKey distinguishes a type's input and output schemas, which differ in
@@ -66,7 +65,7 @@ func lookup(t reflect.Type, output bool) (*Schema, error) {
 		if output {
 			root.open()
 		}
-		e.s = &Schema{root: root, json: root.appendJSON(nil), output: output}
+		e.s = &Schema{root: root, json: root.appendJSON(nil)}
 	}
 	got, _ := cache.LoadOrStore(key, &e)
 	return got.(*cacheEntry).s, got.(*cacheEntry).err

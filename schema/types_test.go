@@ -101,7 +101,7 @@ type Entity struct {
 	Properties map[string]any `json:"properties,omitempty"`
 }
 
-// Out is an output struct: required from omitempty, null where Go writes null.
+// Out is an output struct: open (no required list), null where Go writes null.
 type Out struct {
 	ID       string                       `json:"id" desc:"Incident id."`
 	Status   client.Status                `json:"status"`

@@ -75,8 +75,7 @@ func accessOf(sess *Session, ra client.RoleAssignment) access {
 	default:
 		a.Write = true
 	}
-	a.Respond = sess.ResponseActions && !sess.ReadOnly && slices.Contains(sess.Scopes, client.ScopeGamebooksRun) &&
-		ra.Role.CanRunGamebooks()
+	a.Respond = runnable(sess) && ra.Role.CanRunGamebooks()
 	return a
 }
 
@@ -86,14 +85,22 @@ func accessOf(sess *Session, ra client.RoleAssignment) access {
 // human is asked to confirm a change, so that nobody confirms what cannot
 // happen.
 func roleRefusal(ctx context.Context, sess *Session, workspaceID string) string {
-	id, err := whoAmI(ctx, sess)
-	if err != nil {
-		return ""
-	}
-	for _, a := range id.Workspaces {
-		if strings.EqualFold(a.ID, workspaceID) && !a.Role.CanWrite() {
-			return fmt.Sprintf("the service account's role on workspace %s is %s, which is read-only", workspaceID, a.Role)
-		}
+	if role, ok := readOnlyWorkspaces(ctx, sess)[strings.ToLower(workspaceID)]; ok {
+		return fmt.Sprintf("the service account's role on workspace %s is %s, which is read-only", workspaceID, role)
 	}
 	return ""
+}
+
+// readOnlyWorkspaces are the workspaces (lower-cased) where the service
+// account's role is read-only; none when the roles cannot be read.
+func readOnlyWorkspaces(ctx context.Context, sess *Session) map[string]client.WorkspaceRole {
+	out := map[string]client.WorkspaceRole{}
+	if id, err := whoAmI(ctx, sess); err == nil {
+		for _, a := range id.Workspaces {
+			if !a.Role.CanWrite() {
+				out[a.ID] = a.Role
+			}
+		}
+	}
+	return out
 }

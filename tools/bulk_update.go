@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -200,12 +201,8 @@ func bulkUpdate(ctx context.Context, d Deps, in BulkUpdateInput) (BulkUpdateOutp
 	if in.DryRun {
 		return out, nil
 	}
-	policy := d.ConfirmClose
-	if policy == "" {
-		policy = ConfirmAuto
-	}
 	look := fmt.Sprintf("call get_incident on each of the batch's %d incidents to see its state", len(items))
-	ok, err := askHuman(ctx, d, policy, question{text: bulkQuestion(in, out), change: bulkChange(items), look: look}, "Nothing updated",
+	ok, err := askHuman(ctx, d, d.ConfirmClose, question{text: bulkQuestion(in, out), change: bulkChange(items), look: look}, "Nothing updated",
 		"The user can make the change in the ContraForce portal, or the agent can change the incidents one by one.")
 	if err != nil {
 		return out, err
@@ -257,7 +254,7 @@ func resolveUser(ctx context.Context, api *client.Client, id, email string) (*cl
 	if err != nil {
 		return nil, nil, fmt.Errorf("nothing was updated: the users could not be read to find the assignee: %w", err)
 	}
-	named := resources.Clean(firstOf(email, id), 320)
+	named := resources.Clean(cmp.Or(email, id), 320)
 	for _, u := range users {
 		if id != "" && u.ID != id || id == "" && !strings.EqualFold(u.Email, email) {
 			continue
@@ -281,7 +278,7 @@ func resolveUser(ctx context.Context, api *client.Client, id, email string) (*cl
 
 // readBefore reads each incident's state, bulkReads at a time.
 func readBefore(ctx context.Context, api *client.Client, items []*bulkItem) {
-	forEach(len(items), func(i int) {
+	forEach(len(items), bulkReads, func(i int) {
 		it := items[i]
 		_, st, err := api.GetIncidentState(ctx, it.ref, false)
 		if err != nil {
@@ -292,10 +289,10 @@ func readBefore(ctx context.Context, api *client.Client, items []*bulkItem) {
 	})
 }
 
-// forEach runs fn(0…n-1), bulkReads at a time.
-func forEach(n int, fn func(i int)) {
+// forEach runs fn(0…n-1), limit at a time, and returns when all are done.
+func forEach(n, limit int, fn func(i int)) {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, bulkReads)
+	sem := make(chan struct{}, limit)
 	for i := range n {
 		wg.Add(1)
 		go func() {
@@ -306,20 +303,6 @@ func forEach(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// readOnlyWorkspaces are the workspaces (lower-cased) where the service
-// account's role is read-only; none when the roles cannot be read.
-func readOnlyWorkspaces(ctx context.Context, sess *Session) map[string]client.WorkspaceRole {
-	out := map[string]client.WorkspaceRole{}
-	if id, err := whoAmI(ctx, sess); err == nil {
-		for _, a := range id.Workspaces {
-			if !a.Role.CanWrite() {
-				out[a.ID] = a.Role
-			}
-		}
-	}
-	return out
 }
 
 // problem says why the incident cannot take the change ("" when it can),
@@ -411,7 +394,7 @@ func settle(ctx context.Context, d Deps, api *client.Client, items []*bulkItem, 
 			d.changed(ctx, it.ref)
 		}
 	}
-	forEach(len(items), func(i int) {
+	forEach(len(items), bulkReads, func(i int) {
 		row := &out.Incidents[i]
 		if row.Result != resultAccepted {
 			return
@@ -443,14 +426,6 @@ func renderBulk(o BulkUpdateOutput) string {
 			fmt.Fprintf(&b, " (%s)", r.Reason)
 		}
 	}
-	if o.Comment != "" {
-		fmt.Fprintf(&b, "\ncomment: %s", oneLine(o.Comment, 300))
-	}
-	for _, note := range o.Notes {
-		fmt.Fprintf(&b, "\nnote: %s", note)
-	}
-	if o.RequestID != "" {
-		fmt.Fprintf(&b, "\nrequest id: %s", o.RequestID)
-	}
+	writeTail(&b, o.Comment, o.Notes, o.RequestID)
 	return b.String()
 }

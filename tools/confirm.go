@@ -86,7 +86,8 @@ type usedError struct{ *refusalError }
 
 func (e *usedError) Unwrap() error { return e.refusalError }
 
-// confirm asks the human to confirm the change q describes, under policy.
+// confirm asks the human to confirm the change q describes, under policy
+// ("" means ConfirmAuto, so callers pass Deps.ConfirmClose as it is).
 // It returns nil to go ahead (with the confirmation the call redeemed, if
 // any), errDeclined when the human said no, a needInput to ask, a usedError
 // when the call carries an answer already used, or a refusal (a tool

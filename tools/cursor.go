@@ -38,7 +38,6 @@ const (
 	maxCursorEntry        = 256 << 10
 	entryOverhead         = 128
 	cursorIDLen           = 22 // 16 random bytes, base64url
-	cursorArgMax          = 64 // the schema's maxLength of the cursor argument
 	errCursorUnknownOrOld = "is unknown or has expired (a cursor lasts an hour, on the server that issued it); list again without a cursor"
 	errSharedUnknownOrOld = "is unknown or has expired (a cursor lasts an hour); list again without a cursor"
 	errCursorUnchecked    = "could not be checked: the store this server shares with its other replicas does not answer; list again without a cursor"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/contraforce/contraforce-mcp/client"
@@ -130,7 +129,6 @@ func FindRelatedIncidents(d Deps) Tool {
 // lookup is one entity to look for.
 type lookup struct {
 	kind, key string // kind as the incident shows it; main identifier
-	label     string // "Account adele@contoso.com"
 	rows      []client.RelatedIncident
 	err       error
 }
@@ -188,7 +186,7 @@ func entityLookups(detail *client.IncidentDetail, only EntityKind) ([]*lookup, [
 	}
 	seen := map[string]bool{}
 	for _, en := range detail.InvestigationDetails.Entities {
-		k := kindOf(firstOf(en.Kind, en.Type))
+		k := kindOf(cmp.Or(en.Kind, en.Type))
 		if k == "" || only != "" && k != only {
 			continue
 		}
@@ -201,7 +199,7 @@ func entityLookups(detail *client.IncidentDetail, only EntityKind) ([]*lookup, [
 			notes = append(notes, fmt.Sprintf("only the first %d entities were looked for; name one with entityKind and entity", maxRelatedEntities))
 			break
 		}
-		ls = append(ls, &lookup{kind: firstOf(en.Kind, string(k)), key: key})
+		ls = append(ls, &lookup{kind: cmp.Or(en.Kind, string(k)), key: key})
 	}
 	return ls, notes
 }
@@ -219,7 +217,7 @@ func mainIdentifier(en client.Entity) string {
 		return ""
 	}
 	var v string
-	switch kindOf(firstOf(en.Kind, en.Type)) {
+	switch kindOf(cmp.Or(en.Kind, en.Type)) {
 	case KindAccount:
 		v = prop("upn", "userPrincipalName", "email")
 	case KindHost:
@@ -231,32 +229,16 @@ func mainIdentifier(en client.Entity) string {
 	case KindURL:
 		v = prop("url")
 	}
-	return firstOf(v, strings.TrimSpace(en.Name()))
-}
-
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return cmp.Or(v, strings.TrimSpace(en.Name()))
 }
 
 // search runs the lookups, four at a time.
 func search(ctx context.Context, api *client.Client, ref client.IncidentRef, q client.RelatedQuery, ls []*lookup) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for _, l := range ls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			lq := q
-			lq.EntityKind, lq.EntityFilter = l.kind, l.key
-			l.rows, l.err = api.RelatedIncidents(ctx, ref, lq)
-		}()
-	}
-	wg.Wait()
+	forEach(len(ls), 4, func(i int) {
+		l, lq := ls[i], q
+		lq.EntityKind, lq.EntityFilter = l.kind, l.key
+		l.rows, l.err = api.RelatedIncidents(ctx, ref, lq)
+	})
 }
 
 // aggregate turns the lookups' rows into the output: per entity its

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -125,10 +126,10 @@ func viewGamebook(gb client.Gamebook, state string) GamebookView {
 			state = stateProposed
 		}
 	}
-	v := GamebookView{GamebookID: oneLine(gb.ID, 100), Title: oneLine(firstOf(gb.Title, gb.DisplayName), 120), State: state,
+	v := GamebookView{GamebookID: oneLine(gb.ID, 100), Title: oneLine(cmp.Or(gb.Title, gb.DisplayName), 120), State: state,
 		Status: oneLine(gb.Status, 40), Playbooks: make([]PlaybookView, 0, len(gb.Playbooks))}
 	if state != stateProposed {
-		v.When = oneLine(firstOf(gb.ModificationDate, gb.CreationDate), 40)
+		v.When = oneLine(cmp.Or(gb.ModificationDate, gb.CreationDate), 40)
 	}
 	if state == stateHistory {
 		v.IncidentID = oneLine(gb.IncidentID, 200)

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,7 +96,7 @@ func runGamebook(ctx context.Context, d Deps, in RunGamebookInput) (RunGamebookO
 			"the gamebookId of one whose state is proposed.", resources.Clean(in.GamebookID, 200), ref.Source, out.IncidentID)
 	}
 	gb := gbs[i]
-	out.Gamebook = oneLine(firstOf(gb.Title, gb.DisplayName), 120)
+	out.Gamebook = oneLine(cmp.Or(gb.Title, gb.DisplayName), 120)
 	chosen, err := choosePlaybooks(gb, in.PlaybookIDs)
 	if err != nil {
 		return out, err

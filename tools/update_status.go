@@ -134,9 +134,6 @@ func updateStatus(ctx context.Context, d Deps, in UpdateStatusInput) (UpdateStat
 	var ok consent // the user's confirmation, used once
 	if in.Status == client.StatusClosed {
 		policy := d.ConfirmClose
-		if policy == "" {
-			policy = ConfirmAuto
-		}
 		// whoami's check (issue 12): nobody is asked to confirm a closure
 		// that the service account's role would make ContraForce refuse.
 		if policy != ConfirmNever {
@@ -281,15 +278,7 @@ func renderStatusChange(o UpdateStatusOutput) string {
 	}
 	fmt.Fprintf(&b, "%s incident %s in workspace %s %s: %s → %s", o.Source, o.IncidentID, o.WorkspaceID, verb,
 		describeState(o.Before), describeState(o.After))
-	if o.Comment != "" {
-		fmt.Fprintf(&b, "\ncomment: %s", oneLine(o.Comment, 300))
-	}
-	for _, n := range o.Notes {
-		fmt.Fprintf(&b, "\nnote: %s", n)
-	}
-	if o.RequestID != "" {
-		fmt.Fprintf(&b, "\nrequest id: %s", o.RequestID)
-	}
+	writeTail(&b, o.Comment, o.Notes, o.RequestID)
 	return b.String()
 }
 
