@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -205,6 +206,13 @@ func (a *agent) heardTotal() int {
 		n += a.heard[u]
 	}
 	return n
+}
+
+// heardByURI is a copy of the notifications heard, by incident URI.
+func (a *agent) heardByURI() map[string]int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.heard)
 }
 
 func (a *agent) resetHeard() {

@@ -236,6 +236,7 @@ func (w *world) busiestReplica() string {
 // phaseResult is what a phase did and what its subscribers should hear.
 type phaseResult struct {
 	writes   map[string]int // done, by tenant
+	byURI    map[string]int // done, by the written incident's URI
 	expected int
 	received int
 	cross    int
@@ -247,7 +248,7 @@ func (w *world) phase(ctx context.Context, name string, n int, during func(done 
 	for _, s := range w.subscribers {
 		s.resetHeard()
 	}
-	res := &phaseResult{writes: map[string]int{}}
+	res := &phaseResult{writes: map[string]int{}, byURI: map[string]int{}}
 	var done atomic.Int64
 	var mu sync.Mutex
 	var errs []error
@@ -268,6 +269,7 @@ func (w *world) phase(ctx context.Context, name string, n int, during func(done 
 				w.mu.Unlock()
 				mu.Lock()
 				res.writes[a.tenant]++
+				res.byURI[resources.IncidentURI(a.ref)]++
 				mu.Unlock()
 				if during != nil {
 					during(int(done.Add(1)))
@@ -293,13 +295,23 @@ func (w *world) phase(ctx context.Context, name string, n int, during func(done 
 }
 
 // checkHeard waits until every subscriber heard every write of its tenant
-// in the phase, then checks that none heard more (another tenant's writes,
-// or one write twice).
+// in the phase, then checks, incident by incident, that each heard every
+// write to its tenant's incidents once and nothing of the other tenant's
+// (so that a lost notification and a repeated one cannot cancel out).
 func (w *world) checkHeard(ctx context.Context, name string, res *phaseResult) error {
-	want := func(s *agent) int { return res.writes[s.tenant] }
+	tenantOf := map[string]string{} // incident URI → its writer's tenant
+	for _, wr := range w.writers {
+		tenantOf[resources.IncidentURI(wr.ref)] = wr.tenant
+	}
+	want := func(s *agent, uri string) int {
+		if tenantOf[uri] != s.tenant {
+			return 0
+		}
+		return res.byURI[uri]
+	}
 	_ = waitFor(ctx, 20*time.Second, "every notification of phase "+name, func() bool {
 		for _, s := range w.subscribers {
-			if s.heardTotal() < want(s) {
+			if s.heardTotal() < res.writes[s.tenant] {
 				return false
 			}
 		}
@@ -309,10 +321,13 @@ func (w *world) checkHeard(ctx context.Context, name string, res *phaseResult) e
 	var bad []string
 	res.received = 0
 	for _, s := range w.subscribers {
-		got := s.heardTotal()
-		res.received += got
-		if got != want(s) {
-			bad = append(bad, fmt.Sprintf("%s (on %s) heard %d, want %d", s.name, s.replica, got, want(s)))
+		heard := s.heardByURI()
+		for _, uri := range s.uris {
+			got := heard[uri]
+			res.received += got
+			if got != want(s, uri) {
+				bad = append(bad, fmt.Sprintf("%s (on %s) heard %d of %s, want %d", s.name, s.replica, got, uri, want(s, uri)))
+			}
 		}
 	}
 	if len(bad) > 0 {
